@@ -1,0 +1,28 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LAKE ?= .lake
+
+.PHONY: run test bench clean venv
+
+$(BIN)/cskpi: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/cskpi
+
+run: venv
+	rm -rf $(LAKE)
+	$(BIN)/cskpi run sample_data --lake $(LAKE)
+	$(BIN)/cskpi report --lake $(LAKE) --period month --level shop
+
+test: venv
+	$(BIN)/pytest -q
+
+bench: venv
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) $(LAKE) build *.egg-info
