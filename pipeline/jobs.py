@@ -1,0 +1,117 @@
+"""The commands' library functions: ingest files, compute the KPIs, run the nightly job. The CLI only calls these."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from .band import band, load_thresholds
+from .config import Config
+from .derive import derive
+from .kinds import KINDS
+from .land.ingest import FileResult, connect, ingest
+from .land.lake import Lake
+from .land.views import source_views
+from .measure import measure
+from .publish.warehouse import refresh_warehouse, write_generation
+
+
+class UnknownFiles(Exception):
+    pass
+
+
+@dataclass
+class RunResult:
+    files: list[FileResult] = field(default_factory=list)
+    computed: bool = False
+    kpi_rows: int = 0
+
+    @property
+    def refused(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "refused"]
+
+
+def kind_of(path: Path, inbox: Path) -> str | None:
+    """The kind of a file by its name's first word (`messages_S001.csv`) or the folder it sits in (SPEC §1.1)."""
+    first = path.name.split(".")[0].replace("-", "_").split("_")[0].lower()
+    if first in KINDS:
+        return first
+    for parent in path.relative_to(inbox).parents:
+        if parent.name.lower() in KINDS:
+            return parent.name.lower()
+    return None
+
+
+def inbox_files(inbox: Path, skip_unknown: bool) -> tuple[list[tuple[str, Path]], list[Path]]:
+    if not inbox.is_dir():
+        raise UnknownFiles(f"{inbox}: not a folder")
+    found, unknown = [], []
+    for path in sorted(p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        kind = kind_of(path, inbox)
+        (found.append((kind, path)) if kind else unknown.append(path))
+    if unknown and not skip_unknown:
+        names = ", ".join(str(p) for p in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise UnknownFiles(f"cannot tell the kind of {names}: name a file after its kind "
+                           f"({', '.join(KINDS)}) or put it in a folder of that name; "
+                           "nothing was ingested (--skip-unknown ingests the rest)")
+    return found, unknown
+
+
+def ingest_files(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[FileResult]:
+    results = ingest(lake, files, config)
+    with lake.writing() as manifest:
+        refresh_warehouse(lake, manifest)
+    return results
+
+
+def _fingerprint(config: Config) -> str:
+    thresholds = config.thresholds.read_bytes() if config.thresholds else b""
+    settings = json.dumps([config.timezone, str(config.session_gap), str(config.late_reply_window)])
+    return hashlib.sha256(settings.encode() + thresholds).hexdigest()[:16]
+
+
+def compute(lake: Lake, config: Config, force: bool = True) -> int | None:
+    """Derive, measure and band everything in the lake; publish a new derived generation and the warehouse.
+
+    With force=False, does nothing when the derived tables already cover every ingested file with this config.
+    Returns the number of KPI rows, or None when nothing needed computing."""
+    thresholds = load_thresholds(config.thresholds)
+    fingerprint = _fingerprint(config)
+    with lake.writing() as manifest:
+        current = manifest.derived or {}
+        up_to_date = (current.get("inputs") == [f.seq for f in manifest.files]
+                      and current.get("config") == fingerprint)
+        if up_to_date and not force:
+            refresh_warehouse(lake, manifest)
+            return None
+        lake.tmp.mkdir(parents=True, exist_ok=True)
+        con = connect(lake, config)
+        try:
+            for name, select in source_views(lake, manifest).items():
+                con.execute(f'CREATE VIEW "{name}" AS {select}')
+            con.register("kinds_frame", pl.DataFrame({"kind": sorted(manifest.kinds())},
+                                                     schema={"kind": pl.String}).to_arrow())
+            con.execute("CREATE TABLE lake_kinds AS SELECT * FROM kinds_frame")
+            derive(con, config)
+            measure(con)
+            band(con, thresholds)
+            rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
+            derived = write_generation(con, lake, manifest)
+        finally:
+            con.close()
+        manifest.derived = {**derived, "config": fingerprint}
+        lake.commit(manifest)
+        refresh_warehouse(lake, manifest)
+    return rows
+
+
+def run(inbox: Path, lake: Lake, config: Config) -> RunResult:
+    files, _ = inbox_files(inbox, config.skip_unknown)
+    result = RunResult(files=ingest(lake, files, config))
+    rows = compute(lake, config, force=False)
+    result.computed = rows is not None
+    result.kpi_rows = rows or 0
+    return result

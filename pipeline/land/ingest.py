@@ -1,0 +1,183 @@
+"""Land files in the lake: read → normalise → split rejects → drop duplicates → write parts → commit.
+
+Every row read ends as exactly one of: accepted (in a data part), rejected (in a rejects part, with file, line,
+column, reason, raw value), or a counted duplicate. A file whose rejects exceed `max_reject_ratio`, or that lacks a
+required column, is refused whole: none of its rows land.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ..config import Config
+from ..kinds import KINDS, Kind
+from ..normalise import normalise
+from ..read import ReadError, load_mapping, mapping_for, open_table, resolve_headers
+from ..read.profiles import apply_profile
+from .lake import FileEntry, Lake, Manifest, fsync_file
+
+# The duplicate key of SPEC §1.3; where the id is optional and absent, a hash of the record's content.
+_HASHED = {
+    "messages": ("shop_id", "customer_id", "sender_role", "sent_at", "content"),
+    "ratings": ("shop_id", "rated_at", "level", "session_id", "customer_id", "agent_id"),
+}
+
+
+def key_sql(kind: Kind) -> str:
+    if kind.name == "targets":
+        return "shop_id || '|' || period"
+    (id_column,) = kind.key
+    if kind.name not in _HASHED:
+        return id_column
+    parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in _HASHED[kind.name])
+    return f"coalesce({id_column}, 'h:' || md5(concat_ws(chr(31), {parts})))"
+
+
+@dataclass
+class FileResult:
+    path: Path
+    kind: str
+    status: str  # "landed" | "seen" | "refused"
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    message: str = ""
+    ignored_columns: list[str] = field(default_factory=list)
+    sample_rejects: list[dict] = field(default_factory=list)
+
+
+class Refused(Exception):
+    pass
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ingest(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[FileResult]:
+    """Land (kind, path) pairs, in the order given, as one commit. Returns one result per file."""
+    mapping = load_mapping(config.mapping) if config.mapping else {}
+    results: list[FileResult] = []
+    with lake.writing() as manifest:
+        lake.tmp.mkdir(parents=True, exist_ok=True)
+        con = connect(lake, config)
+        landed: list[FileEntry] = []
+        for kind_name, path in files:
+            kind = KINDS[kind_name]
+            sha = sha256_of(path)
+            if manifest.seen(sha) or any(e.sha256 == sha for e in landed):
+                results.append(FileResult(path, kind_name, "seen", message="already ingested (same content)"))
+                continue
+            seq = manifest.next_seq + len(landed)
+            try:
+                result, entry = _land_file(con, lake, manifest, landed, kind, path, seq, sha, config, mapping)
+            except (ReadError, Refused) as e:
+                results.append(FileResult(path, kind_name, "refused", message=str(e)))
+                continue
+            results.append(result)
+            landed.append(entry)
+        con.close()
+        if landed:
+            manifest.files.extend(landed)
+            manifest.next_seq += len(landed)
+            lake.commit(manifest)
+    return results
+
+
+def connect(lake: Lake, config: Config) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    (lake.tmp / "duckdb").mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = '{config.duckdb_memory_limit}'")
+    con.execute("SET temp_directory = ?", [str(lake.tmp / "duckdb")])
+    con.execute("SET preserve_insertion_order = false")
+    if config.duckdb_threads:
+        con.execute(f"SET threads = {int(config.duckdb_threads)}")
+    return con
+
+
+def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kind: Kind, path: Path, seq: int,
+               sha: str, config: Config, mapping: dict) -> tuple[FileResult, FileEntry]:
+    work = lake.tmp / f"{seq:06d}"
+    work.mkdir(parents=True, exist_ok=True)
+    raw = open_table(path, workdir=work, encoding=config.encoding)
+    frame = apply_profile(config.profile, kind.name, raw.frame) if config.profile else raw.frame
+    headers = [c for c in frame.collect_schema().names() if not c.startswith("_")]
+    header_map = resolve_headers(headers, kind, mapping_for(mapping, kind.name))
+    if header_map.missing_required and headers:  # a 0-byte file has no header and no rows: fine
+        raise Refused(f"{path}: missing required column(s) {', '.join(header_map.missing_required)} "
+                      f"for kind {kind.name} (headers found: {', '.join(headers) or 'none'})")
+    staged = work / "staged.parquet"
+    try:
+        normalise(frame, kind, header_map.rename, config.timezone).sink_parquet(staged)
+    except pl.exceptions.PolarsError as e:
+        raise ReadError(path, f"cannot be parsed: {str(e).splitlines()[0]}") from None
+
+    con.read_parquet(str(staged)).create_view("staged", replace=True)
+    read, rejected = con.execute(
+        "SELECT count(*), count(_reject_reason) FROM staged").fetchall()[0]
+    samples = [dict(zip(("line", "column", "reason", "raw"), r)) for r in con.execute(
+        "SELECT _line, _reject_column, _reject_reason, _reject_raw FROM staged "
+        "WHERE _reject_reason IS NOT NULL ORDER BY _line LIMIT 5").fetchall()]
+    if read and rejected / read > config.max_reject_ratio:
+        where = "; ".join(f"line {s['line']} {s['column'] or ''}: {s['reason']}" for s in samples[:3])
+        raise Refused(f"{path}: {rejected} of {read} rows rejected ({rejected / read:.2%} > max_reject_ratio "
+                      f"{config.max_reject_ratio:.2%}); nothing of it landed. First: {where}")
+
+    columns = [c for c in con.sql("SELECT * FROM staged LIMIT 0").columns if not c.startswith("_")]
+    keep_first = kind.keep == "first"
+    order = "_line ASC" if keep_first else "_line DESC"
+    earlier = manifest.parts(kind.name) + [e.data for e in landed if e.kind == kind.name and e.data]
+    anti_join = ""
+    if keep_first and earlier:
+        con.read_parquet([str(lake.path(p)) for p in earlier]).select("_key").create_view("earlier", replace=True)
+        anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
+    data_rel = f"data/{kind.name}/{seq:06d}.parquet"
+    lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"""
+        COPY (
+            WITH accepted AS (
+                SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, _line
+                FROM staged WHERE _reject_reason IS NULL
+            ),
+            first_in_file AS (
+                SELECT * FROM accepted
+                QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1
+            )
+            SELECT *, CAST(? AS BIGINT) AS _seq FROM first_in_file {anti_join}
+        ) TO '{lake.path(data_rel)}' (FORMAT parquet, COMPRESSION zstd)
+    """, [seq])
+    fsync_file(lake.path(data_rel))
+    accepted = con.execute("SELECT count(*) FROM read_parquet(?)", [str(lake.path(data_rel))]).fetchall()[0][0]
+
+    rejects_rel = None
+    if rejected:
+        rejects_rel = f"data/rejects/{seq:06d}.parquet"
+        lake.path(rejects_rel).parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"""
+            COPY (
+                SELECT CAST(? AS VARCHAR) AS kind, CAST(? AS VARCHAR) AS file, _line AS line,
+                       _reject_column AS "column", _reject_reason AS reason, _reject_raw AS raw_value,
+                       CAST(? AS BIGINT) AS _seq
+                FROM staged WHERE _reject_reason IS NOT NULL ORDER BY _line
+            ) TO '{lake.path(rejects_rel)}' (FORMAT parquet, COMPRESSION zstd)
+        """, [kind.name, str(path), seq])
+        fsync_file(lake.path(rejects_rel))
+
+    entry = FileEntry(
+        seq=seq, sha256=sha, name=str(path), kind=kind.name, read=read, accepted=accepted, rejected=rejected,
+        duplicates=read - rejected - accepted, ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        data=data_rel, rejects=rejects_rel,
+    )
+    result = FileResult(path, kind.name, "landed", read, accepted, rejected, entry.duplicates,
+                        ignored_columns=header_map.ignored, sample_rejects=samples)
+    return result, entry

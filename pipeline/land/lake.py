@@ -1,0 +1,178 @@
+"""The lake folder: Parquet parts per kind, rejects, derived tables and a manifest that commits them atomically.
+
+Layout of LAKE/:
+    manifest.json            what is committed: ingested files (by content hash), their parts, the derived generation
+    data/<kind>/<seq>.parquet  accepted rows of the file ingested as number <seq>
+    data/rejects/<seq>.parquet rejected rows of that file
+    derived/g<n>/<table>.parquet sessions, turns, conversions, kpi ... of derived generation n
+    warehouse.duckdb         views over all of the above, for analysts
+
+A part or derived folder that the manifest does not name is debris of a killed run: it is invisible to readers and
+removed by the next writer. The manifest is replaced with write-aside + fsync + rename, so a run is committed whole
+or not at all.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+WAREHOUSE = "warehouse.duckdb"
+
+
+@dataclass
+class FileEntry:
+    seq: int
+    sha256: str
+    name: str
+    kind: str
+    read: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    ingested_at: str
+    data: str | None  # part paths relative to the lake
+    rejects: str | None
+
+
+@dataclass
+class Manifest:
+    version: int = 1
+    next_seq: int = 1
+    files: list[FileEntry] = field(default_factory=list)
+    derived: dict | None = None  # {"dir": "derived/g3", "generation": 3, "inputs": [seq, ...]}
+    warehouse: str | None = None  # the state the warehouse views were last written for (see warehouse_state)
+
+    def seen(self, sha256: str) -> FileEntry | None:
+        return next((f for f in self.files if f.sha256 == sha256), None)
+
+    def parts(self, kind: str) -> list[str]:
+        return [f.data for f in self.files if f.kind == kind and f.data]
+
+    def reject_parts(self) -> list[str]:
+        return [f.rejects for f in self.files if f.rejects]
+
+    def warehouse_state(self, root: Path) -> str:
+        """Where the lake is and what it holds: the warehouse must be rewritten when this changes."""
+        return f"{root}|{self.next_seq}|{(self.derived or {}).get('generation', 0)}"
+
+    def kinds(self) -> set[str]:
+        return {f.kind for f in self.files}
+
+    def to_json(self) -> str:
+        d = {
+            "version": self.version,
+            "next_seq": self.next_seq,
+            "files": [vars(f) for f in self.files],
+            "derived": self.derived,
+            "warehouse": self.warehouse,
+        }
+        return json.dumps(d, ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Manifest":
+        d = json.loads(text)
+        return cls(
+            version=d["version"],
+            next_seq=d["next_seq"],
+            files=[FileEntry(**f) for f in d["files"]],
+            derived=d.get("derived"),
+            warehouse=d.get("warehouse"),
+        )
+
+
+class LakeError(Exception):
+    pass
+
+
+class Lake:
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+
+    # -- paths ---------------------------------------------------------------------------------------------------
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / WAREHOUSE
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    def exists(self) -> bool:
+        return (self.root / MANIFEST).exists()
+
+    # -- manifest ------------------------------------------------------------------------------------------------
+    def manifest(self) -> Manifest:
+        p = self.root / MANIFEST
+        if not p.exists():
+            return Manifest()
+        try:
+            return Manifest.from_json(p.read_text(encoding="utf-8"))
+        except (ValueError, KeyError, TypeError) as e:
+            raise LakeError(f"{p}: manifest is unreadable ({e})") from None
+
+    def commit(self, manifest: Manifest) -> None:
+        """Make `manifest` the lake's state: everything it names becomes visible at once."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.root / MANIFEST, manifest.to_json().encode("utf-8"))
+
+    # -- writing -------------------------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self):
+        """Hold the lake's write lock, clear debris of killed runs, and give the current manifest."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LakeError(f"{self.root}: another cskpi command is writing this lake") from None
+            manifest = self.manifest()
+            self._remove_debris(manifest)
+            yield manifest
+
+    def _remove_debris(self, manifest: Manifest) -> None:
+        named = {p for f in manifest.files for p in (f.data, f.rejects) if p}
+        data = self.root / "data"
+        if data.exists():
+            for part in data.rglob("*.parquet"):
+                if part.relative_to(self.root).as_posix() not in named:
+                    part.unlink()
+        derived = self.root / "derived"
+        keep = (manifest.derived or {}).get("dir")
+        if derived.exists():
+            for d in derived.iterdir():
+                if d.relative_to(self.root).as_posix() != keep:
+                    shutil.rmtree(d, ignore_errors=True) if d.is_dir() else d.unlink()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        for stray in self.root.glob("*.tmp"):
+            stray.unlink()
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    aside = target.with_name(target.name + ".tmp")
+    with open(aside, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(aside, target)
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,165 @@
+"""Polars expressions that turn one raw text column into a typed value and a reject reason (SPEC §1.1, §1.2).
+
+Each parser returns (value, reason): `reason` is null where the text is absent or parsed, else why it is refused.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from ..kinds import CATEGORY_LABELS, LEVEL_LABELS, ROLE_LABELS
+
+Parsed = tuple[pl.Expr, pl.Expr]
+
+_OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
+_NULL_TEXT = pl.lit(None, dtype=pl.String)
+
+
+def _fail(raw: pl.Expr, ok: pl.Expr, reason: str) -> pl.Expr:
+    return pl.when(raw.is_not_null() & ~ok).then(pl.lit(reason)).otherwise(_NULL_TEXT)
+
+
+def identifier(raw: pl.Expr) -> Parsed:
+    # Excel exports pad ids with spaces/tabs or wrap them as ="123" to stop scientific notation.
+    text = raw.str.strip_chars().str.replace(r'^="(.*)"$', "$1")
+    text = pl.when(text == "").then(_NULL_TEXT).otherwise(text)
+    return text, _NULL_TEXT
+
+
+def text(raw: pl.Expr) -> Parsed:
+    return raw, _NULL_TEXT
+
+
+def timestamp(raw: pl.Expr, tz: str) -> Parsed:
+    """Local time of `tz`: a time without offset is already local; one with an offset is converted."""
+    s = raw.str.strip_chars().str.replace_all("/", "-").str.replace("T", " ")
+    offset = s.str.extract(_OFFSET, 1)
+    base = s.str.replace(_OFFSET, "").str.strip_chars()
+    naive = pl.coalesce([base.str.to_datetime(f, strict=False, time_unit="us") for f in _TIME_FORMATS])
+    sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
+    digits = offset.str.replace_all(r"[^0-9]", "")
+    offset_s = sign * (digits.str.slice(0, 2).cast(pl.Int64, strict=False) * 3600
+                       + digits.str.slice(2, 2).cast(pl.Int64, strict=False) * 60)
+    offset_s = pl.when(offset == "Z").then(0).otherwise(offset_s)
+    converted = (
+        (naive - pl.duration(seconds=offset_s))
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(tz)
+        .dt.replace_time_zone(None)
+    )
+    value = pl.when(offset.is_null()).then(naive).otherwise(converted)
+    reason = "not a timestamp (expected YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS or ISO 8601 with optional offset)"
+    return value, _fail(raw, value.is_not_null(), reason)
+
+
+def role(raw: pl.Expr) -> Parsed:
+    value = raw.str.strip_chars().str.to_lowercase().replace_strict(ROLE_LABELS, default=None, return_dtype=pl.String)
+    reason = "unknown sender role (expected customer, agent, bot, system, 顾客/买家, 客服/卖家, 机器人/智能客服, 系统)"
+    return value, _fail(raw, value.is_not_null(), reason)
+
+
+def _small_int(raw: pl.Expr) -> pl.Expr:
+    number = raw.str.strip_chars().cast(pl.Float64, strict=False)
+    return pl.when(number == number.floor()).then(number).otherwise(None).cast(pl.Int32, strict=False)
+
+
+def level(raw: pl.Expr) -> Parsed:
+    label = raw.str.strip_chars().replace_strict(LEVEL_LABELS, default=None, return_dtype=pl.Int32)
+    number = _small_int(raw)
+    value = pl.coalesce([label, number])
+    ok = value.is_between(1, 5)
+    return pl.when(ok).then(value).otherwise(None), _fail(
+        raw, ok.fill_null(False), "level outside 1–5 (or 很满意/满意/一般/不满意/很不满意)"
+    )
+
+
+def stars(raw: pl.Expr) -> Parsed:
+    value = _small_int(raw.str.replace(r"\s*(星|stars?)$", ""))
+    ok = value.is_between(1, 5)
+    return pl.when(ok).then(value).otherwise(None), _fail(raw, ok.fill_null(False), "rating outside 1–5 stars")
+
+
+def decimal(raw: pl.Expr) -> Parsed:
+    number = raw.str.strip_chars().str.replace_all(r"[,，¥￥\s]|元$", "").cast(pl.Float64, strict=False)
+    value = pl.when(number >= 0).then(number).otherwise(None)
+    reason = (
+        pl.when(raw.is_null()).then(_NULL_TEXT)
+        .when(number.is_null() | number.is_nan()).then(pl.lit("not a number"))
+        .when(number < 0).then(pl.lit("negative amount"))
+        .otherwise(_NULL_TEXT)
+    )
+    return value, reason
+
+
+def category(raw: pl.Expr) -> Parsed:
+    # Labels outside the standard's two categories (物流, 其他 ...) are kept as written: they still count as complaints.
+    s = raw.str.strip_chars()
+    value = s.str.to_lowercase().replace_strict(CATEGORY_LABELS, default=s, return_dtype=pl.String)
+    return value, _NULL_TEXT
+
+
+_PERIOD_PATTERNS = {
+    "day": r"^(\d{4})-(\d{1,2})-(\d{1,2})$",
+    "week": r"^(\d{4})-?W(\d{1,2})$",
+    "month": r"^(\d{4})-(\d{1,2})$",
+    "quarter": r"^(\d{4})-?Q([1-4])$",
+    "year": r"^(\d{4})$",
+}
+
+
+def period(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """A period label of SPEC §3 → (normalised label, grain, period_start, reason)."""
+    s = raw.str.strip_chars().str.to_uppercase().str.replace_all("/", "-")
+    p = _PERIOD_PATTERNS
+
+    def part(grain: str, i: int) -> pl.Expr:
+        return s.str.extract(p[grain], i).cast(pl.Int32, strict=False)
+
+    def date(y: pl.Expr, m: pl.Expr | int, d: pl.Expr | int) -> pl.Expr:
+        # Built as text and parsed leniently: pl.date() raises on 2026-13-01 instead of giving null.
+        def two(x: pl.Expr | int) -> pl.Expr:
+            return (x if isinstance(x, pl.Expr) else pl.lit(x)).cast(pl.String).str.zfill(2)
+
+        text = pl.format("{}-{}-{}", y, two(m), two(d))
+        return text.str.to_date("%Y-%m-%d", strict=False)
+
+    day = date(part("day", 1), part("day", 2), part("day", 3))
+    month = date(part("month", 1), part("month", 2), 1)
+    quarter = date(part("quarter", 1), (part("quarter", 2) - 1) * 3 + 1, 1)
+    year = date(part("year", 1), 1, 1)
+    # ISO week 1 is the week holding 4 January; its Monday is the start.
+    jan4 = date(part("week", 1), 1, 4)
+    week1 = jan4 - pl.duration(days=jan4.dt.weekday() - 1)
+    week = week1 + pl.duration(days=(part("week", 2) - 1) * 7)
+    week_ok = part("week", 2).is_between(1, 53) & (
+        (week + pl.duration(days=3)).dt.iso_year() == part("week", 1)
+    )
+    grain = (
+        pl.when(s.str.contains(p["day"])).then(pl.lit("day"))
+        .when(s.str.contains(p["week"])).then(pl.lit("week"))
+        .when(s.str.contains(p["month"])).then(pl.lit("month"))
+        .when(s.str.contains(p["quarter"])).then(pl.lit("quarter"))
+        .when(s.str.contains(p["year"])).then(pl.lit("year"))
+    )
+    start = (
+        pl.when(grain == "day").then(day)
+        .when((grain == "week") & week_ok).then(week)
+        .when(grain == "month").then(month)
+        .when(grain == "quarter").then(quarter)
+        .when(grain == "year").then(year)
+    )
+    label = (
+        pl.when(grain == "day").then(start.dt.strftime("%Y-%m-%d"))
+        .when(grain == "week").then(pl.format("{}-W{}", part("week", 1), part("week", 2).cast(pl.String).str.zfill(2)))
+        .when(grain == "month").then(start.dt.strftime("%Y-%m"))
+        .when(grain == "quarter").then(pl.format("{}-Q{}", part("quarter", 1), part("quarter", 2)))
+        .when(grain == "year").then(start.dt.strftime("%Y"))
+    )
+    ok = start.is_not_null()
+    reason = _fail(raw, ok, "not a period label (expected 2026-11-27, 2026-W48, 2026-11, 2026-Q4 or 2026)")
+    return (
+        pl.when(ok).then(label).otherwise(_NULL_TEXT),
+        pl.when(ok).then(grain).otherwise(_NULL_TEXT),
+        pl.when(ok).then(start).otherwise(None),
+        reason,
+    )

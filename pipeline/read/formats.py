@@ -1,0 +1,302 @@
+"""open_table: a file on disk -> a LazyFrame of String columns named by the file's headers, plus `_line` and `_error`.
+
+Values are not parsed here (a later stage does that); only empty strings become null (SPEC §1.1).
+
+Every frame has, after the file's columns:
+- `_line` (Int64): where the record starts. CSV/TSV: the physical line (header = line 1), exact with LF and CRLF
+  endings and quoted newlines. XLSX: the Excel row number (header = row 1). JSON Lines: the physical line.
+  Parquet: the row number (1-based; there is no header line).
+- `_error` (String): null, or why the record is structurally broken (a CSV row with more fields than the header).
+
+Rows that are entirely empty (blank CSV lines, `,,,` rows, empty spreadsheet rows) are dropped.
+
+A file that cannot be read at all raises ReadError. That includes a CSV cut inside a quoted field (polars refuses
+the whole file, so the message names the line where the unclosed quote opens) and a line of a JSON Lines file that
+is not a JSON object. To make sure no parse error surfaces later as a traceback, open_table parses the whole file
+once (streaming, bounded memory) before returning.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.read.encoding import (
+    CHUNK_SIZE, ReadError, check_encoding, detect_encoding, normalise_encoding, transcode_to_utf8,
+)
+from pipeline.read.headers import DUPLICATE_SUFFIX
+
+LINE, ERROR = "_line", "_error"
+_ROW = "__cskpi_row"
+_OVERFLOW = 4  # extra columns that catch a too-long row's surplus fields, so it can be flagged
+_SUFFIXES = {
+    ".csv": ("csv", ","), ".csv.gz": ("csv", ","), ".tsv": ("csv", "\t"), ".tsv.gz": ("csv", "\t"),
+    ".xlsx": ("xlsx", None), ".parquet": ("parquet", None), ".jsonl": ("jsonl", None), ".ndjson": ("jsonl", None),
+}
+
+
+@dataclass
+class RawTable:
+    path: Path
+    frame: pl.LazyFrame  # every file column pl.String (header stripped), then "_line" (Int64) and "_error" (String)
+    encoding: str | None  # "utf-8", "utf-8-sig", "gb18030" (or an override); None for xlsx and parquet
+    format: str  # "csv", "xlsx", "parquet", "jsonl"
+
+    @property
+    def headers(self) -> list[str]:
+        """The file's column names as they appear in `frame` (without `_line`, `_error`)."""
+        return [c for c in self.frame.collect_schema().names() if c not in (LINE, ERROR)]
+
+
+def open_table(path: Path, *, workdir: Path, encoding: str | None = None, chunk_size: int = CHUNK_SIZE) -> RawTable:
+    """Open `path` by its file name's format. A non-UTF-8 or gzipped CSV is transcoded into a UTF-8 file in `workdir`
+    (the caller removes `workdir` once the frame has been consumed). `encoding` overrides CSV encoding detection."""
+    path = Path(path)
+    name = path.name.lower()
+    suffix = next((s for s in sorted(_SUFFIXES, key=len, reverse=True) if name.endswith(s)), None)
+    if suffix is None:
+        raise ReadError(path, f"unknown file format; known: {', '.join(_SUFFIXES)}")
+    if not path.is_file():
+        raise ReadError(path, "no such file")
+    fmt, sep = _SUFFIXES[suffix]
+    if fmt == "csv":
+        return _open_csv(path, sep, Path(workdir), encoding, chunk_size)
+    if fmt == "xlsx":
+        return _open_xlsx(path)
+    if fmt == "parquet":
+        return _open_parquet(path)
+    return _open_jsonl(path)
+
+
+def column_names(path: Path, headers: list[str]) -> list[str]:
+    """Headers stripped of surrounding spaces; an empty one becomes column_<position>; a repeated one
+    <name>_duplicated_<k> (k from 0)."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, header in enumerate(headers, 1):
+        name = str(header).strip() or f"column_{i}"
+        if name in (LINE, ERROR):
+            raise ReadError(path, f"header {name!r} is reserved for the line number and row errors", column=name)
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}{DUPLICATE_SUFFIX}{seen[name] - 1}"
+        seen.setdefault(name, 0)
+        names.append(name)
+    return names
+
+
+def _nullify_empty(col: str) -> pl.Expr:
+    return pl.when(pl.col(col) != "").then(pl.col(col)).alias(col)
+
+
+def _empty(path: Path, encoding: str | None, fmt: str) -> RawTable:
+    return RawTable(path, pl.LazyFrame(schema={LINE: pl.Int64, ERROR: pl.String}), encoding, fmt)
+
+
+def _check(path: Path, frame: pl.LazyFrame, on_error) -> None:
+    """Parse the whole file once, so a malformed file fails here with a clear message rather than downstream."""
+    try:
+        frame.select(pl.col(LINE).max(), pl.col(ERROR).null_count()).collect(engine="streaming")
+    except pl.exceptions.PolarsError as e:
+        on_error(e)
+        raise ReadError(path, f"cannot parse: {str(e).strip().splitlines()[0]}") from None
+
+
+# --- CSV -----------------------------------------------------------------------------------------------------------
+
+def _open_csv(path: Path, sep: str, workdir: Path, encoding: str | None, chunk_size: int) -> RawTable:
+    overridden = encoding is not None
+    if overridden:
+        encoding = normalise_encoding(path, encoding)
+    else:
+        encoding = detect_encoding(path, chunk_size=chunk_size)
+    if path.name.lower().endswith(".gz") or encoding not in ("utf-8", "utf-8-sig"):
+        workdir.mkdir(parents=True, exist_ok=True)
+        source = workdir / f"{path.name}.{uuid.uuid4().hex[:12]}.utf8.csv"
+        transcode_to_utf8(path, encoding, source, chunk_size=chunk_size)
+    else:
+        if overridden:  # detection has validated the file already; an override has not
+            check_encoding(path, encoding, chunk_size=chunk_size)
+        source = path  # polars skips a UTF-8 BOM itself
+
+    header = _csv_header(path, source, sep)
+    if not header:
+        return _empty(path, encoding, "csv")
+    names = column_names(path, header)
+    overflow = [f"__cskpi_overflow_{i}" for i in range(_OVERFLOW)]
+    raw = pl.scan_csv(
+        source, has_header=False, skip_rows=1, separator=sep, schema={c: pl.String for c in names + overflow},
+        missing_columns="insert", truncate_ragged_lines=True, row_index_name=_ROW,
+    ).with_columns(_nullify_empty(c) for c in names + overflow)
+
+    # A record starts 1 line after the previous one, plus the newlines inside the previous records' fields.
+    newlines = pl.sum_horizontal(
+        pl.col(c).str.count_matches("\n", literal=True).cast(pl.Int64).fill_null(0) for c in names + overflow
+    )
+    first_line = 2 + sum(h.count("\n") for h in header)
+    line = first_line + pl.col(_ROW).cast(pl.Int64) + newlines.cum_sum() - newlines
+    # The last surplus field present gives the row's field count (capped: further fields were cut by polars).
+    n, error = len(names), pl.lit(None, pl.String)
+    for k, col in enumerate(overflow):
+        count = f"at least {n + k + 1}" if k == _OVERFLOW - 1 else str(n + k + 1)
+        error = pl.when(pl.col(col).is_not_null()).then(pl.lit(f"row has {count} fields, header has {n}")).otherwise(error)
+    frame = (
+        raw.with_columns(line.alias(LINE), error.alias(ERROR))
+        .filter(pl.any_horizontal(pl.col(c).is_not_null() for c in names + overflow))
+        .select(*names, LINE, ERROR)
+    )
+
+    def locate(e: Exception) -> None:
+        opened = _unclosed_quote(source)
+        if opened is not None:
+            why = 'a quote opened on this line is never closed (file truncated, or a stray " inside a field)'
+            raise ReadError(path, why, line=opened) from None
+
+    _check(path, frame, locate)
+    return RawTable(path, frame, encoding, "csv")
+
+
+def _csv_header(path: Path, source: Path, sep: str) -> list[str] | None:
+    try:
+        with open(source, encoding="utf-8-sig", newline="") as f:
+            return next(csv.reader(f, delimiter=sep), None)
+    except csv.Error as e:
+        raise ReadError(path, f"cannot read the header: {e}", line=1) from None
+
+
+def _unclosed_quote(source: Path) -> int | None:
+    """The line where a quoted field opens that never closes, or None. Polars toggles its in-quotes state at every
+    quote character, so counting quotes line by line follows the same records it does."""
+    inside, start = False, None
+    with open(source, "rb") as f:
+        for number, text in enumerate(f, 1):
+            if not inside:
+                start = number
+            if text.count(b'"') % 2:
+                inside = not inside
+    return start if inside else None
+
+
+# --- XLSX ----------------------------------------------------------------------------------------------------------
+
+def _open_xlsx(path: Path) -> RawTable:
+    """First sheet, header in row 1. Read eagerly (spreadsheets are small); calamine with schema inference off
+    gives every cell as text: 5.0 -> "5", datetimes "YYYY-MM-DD HH:MM:SS[.fff]", dates "YYYY-MM-DD 00:00:00"."""
+    try:
+        df = pl.read_excel(
+            path, engine="calamine", sheet_id=1, has_header=True, infer_schema_length=0,
+            drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False,
+        )
+    except Exception as e:  # fastexcel raises its own exception types
+        raise ReadError(path, f"cannot read as XLSX: {str(e).strip().splitlines()[0] if str(e).strip() else e!r}") from None
+    if df.width == 0:
+        return _empty(path, None, "xlsx")
+    headers = ["" if c.startswith("__UNNAMED__") else c for c in df.columns]
+    names = column_names(path, headers)
+    df = df.rename(dict(zip(df.columns, names))).with_columns(pl.col(c).cast(pl.String) for c in names)
+    frame = (
+        df.lazy()
+        .with_columns(_nullify_empty(c) for c in names)
+        .with_row_index(LINE, offset=2)
+        .with_columns(pl.col(LINE).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR))
+        .filter(pl.any_horizontal(pl.col(c).is_not_null() for c in names))
+        .select(*names, LINE, ERROR)
+    )
+    return RawTable(path, frame, None, "xlsx")
+
+
+# --- Parquet -------------------------------------------------------------------------------------------------------
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        # "%.f" writes no fraction for whole seconds, else 3/6/9 digits; "%:z" keeps the offset ("+08:00").
+        return col.dt.to_string("%Y-%m-%d %H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
+    if dtype.is_nested() or dtype == pl.Binary:
+        # JSON text of the value: wrap in a struct, encode, strip the wrapper.
+        encoded = pl.struct(col.alias("v")).struct.json_encode()
+        return pl.when(col.is_not_null()).then(encoded.str.slice(5, encoded.str.len_chars() - 6))
+    return col.cast(pl.String)
+
+
+def _open_parquet(path: Path) -> RawTable:
+    """Every column as text (datetimes "YYYY-MM-DD HH:MM:SS[.ffffff][+08:00]"); `_line` is the 1-based row number."""
+    try:
+        lf = pl.scan_parquet(path)
+        schema = lf.collect_schema()
+    except Exception as e:
+        raise ReadError(path, f"cannot read as Parquet: {str(e).strip().splitlines()[0]}") from None
+    if not schema:
+        return _empty(path, None, "parquet")
+    names = column_names(path, list(schema.names()))
+    frame = (
+        lf.select(_as_text(old, dtype).alias(new) for (old, dtype), new in zip(schema.items(), names))
+        .with_columns(_nullify_empty(c) for c in names)
+        .with_row_index(LINE, offset=1)
+        .with_columns(pl.col(LINE).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR))
+        .select(*names, LINE, ERROR)
+    )
+    return RawTable(path, frame, None, "parquet")
+
+
+# --- JSON Lines ----------------------------------------------------------------------------------------------------
+
+def _open_jsonl(path: Path) -> RawTable:
+    """One JSON object per line; blank lines are skipped. Values as text: strings as they are, numbers, booleans
+    and nested values as JSON text. A line that is not a JSON object is a ReadError naming the line."""
+    def fail(e: Exception) -> None:
+        bad = _bad_json_line(path)
+        if bad is not None:
+            raise ReadError(path, f"not a JSON object: {bad[1]}", line=bad[0]) from None
+        raise ReadError(path, f"cannot parse: {str(e).strip().splitlines()[0]}") from None
+
+    try:
+        keys = list(pl.scan_ndjson(path, infer_schema_length=None).collect_schema().names())
+    except pl.exceptions.PolarsError as e:
+        if not _has_content(path):
+            return _empty(path, "utf-8", "jsonl")
+        fail(e)
+    if not keys:
+        return _empty(path, "utf-8", "jsonl")
+    names = column_names(path, keys)
+    data = pl.scan_ndjson(path, schema={k: pl.String for k in keys}, row_index_name=_ROW).rename(dict(zip(keys, names)))
+    # scan_ndjson skips blank lines; the line numbers of the non-blank ones, row for row:
+    lines = (
+        pl.scan_lines(path, name="__cskpi_text", row_index_name=LINE, row_index_offset=1)
+        .filter(pl.col("__cskpi_text").str.strip_chars() != "")
+        .select(pl.col(LINE).cast(pl.Int64))
+    )
+    joined = pl.concat([data, lines], how="horizontal")
+    try:
+        unmatched = joined.select(pl.col(_ROW).null_count() + pl.col(LINE).null_count()).collect(engine="streaming")
+    except pl.exceptions.PolarsError as e:
+        fail(e)
+    if unmatched.item():
+        raise ReadError(path, "its lines and JSON records do not pair up (a line holding two objects?)")
+    frame = joined.with_columns(_nullify_empty(c) for c in names).with_columns(
+        pl.lit(None, pl.String).alias(ERROR)
+    ).select(*names, LINE, ERROR)
+    return RawTable(path, frame, "utf-8", "jsonl")
+
+
+def _has_content(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return any(text.strip() for text in f)
+
+
+def _bad_json_line(path: Path) -> tuple[int, str] | None:
+    with open(path, "rb") as f:
+        for number, text in enumerate(f, 1):
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError as e:  # includes UnicodeDecodeError
+                return number, str(e)
+            if not isinstance(value, dict):
+                return number, f"a JSON {type(value).__name__}, not an object"
+    return None

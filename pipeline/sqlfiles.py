@@ -1,0 +1,28 @@
+"""The SQL files of `sql/` (shipped as `pipeline.sql`): each holds one SELECT that builds the table it is named after."""
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import duckdb
+
+
+@cache
+def text(name: str) -> str:
+    return resources.files("pipeline.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def names() -> list[str]:
+    return sorted(p.name[:-4] for p in resources.files("pipeline.sql").iterdir() if p.name.endswith(".sql"))
+
+
+def build(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """CREATE OR REPLACE TABLE <name> from sql/<name>.sql, binding the named parameters the file uses."""
+    sql = text(name)
+    used = set(re.findall(r"\$(\w+)", sql))
+    bound = {k: v for k, v in (params or {}).items() if k in used}
+    missing = used - set(bound)
+    if missing:
+        raise KeyError(f"sql/{name}.sql needs parameters {sorted(missing)}")
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", bound or None)
