@@ -4,7 +4,8 @@ Values are not parsed here (a later stage does that); only empty strings become 
 
 Every frame has, after the file's columns:
 - `_line` (Int64): where the record starts. CSV/TSV: the physical line (header = line 1), exact with LF and CRLF
-  endings and quoted newlines. XLSX: the Excel row number (header = row 1). JSON Lines: the physical line.
+  endings and quoted newlines. XLSX: the Excel row number (the header is the sheet's first non-empty row, normally
+  row 1). JSON Lines: the physical line.
   Parquet: the row number (1-based; there is no header line).
 - `_error` (String): null, or why the record is structurally broken (a CSV row with more fields than the header).
 
@@ -19,9 +20,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
+from xml.etree import ElementTree
 
 import polars as pl
 
@@ -76,15 +81,13 @@ def column_names(path: Path, headers: list[str]) -> list[str]:
     """Headers stripped of surrounding spaces; an empty one becomes column_<position>; a repeated one
     <name>_duplicated_<k> (k from 0)."""
     names: list[str] = []
-    seen: dict[str, int] = {}
     for i, header in enumerate(headers, 1):
-        name = str(header).strip() or f"column_{i}"
+        base = name = str(header).strip() or f"column_{i}"
         if name in (LINE, ERROR):
             raise ReadError(path, f"header {name!r} is reserved for the line number and row errors", column=name)
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}{DUPLICATE_SUFFIX}{seen[name] - 1}"
-        seen.setdefault(name, 0)
+        k = 0
+        while name in names:
+            name, k = f"{base}{DUPLICATE_SUFFIX}{k}", k + 1
         names.append(name)
     return names
 
@@ -97,13 +100,8 @@ def _empty(path: Path, encoding: str | None, fmt: str) -> RawTable:
     return RawTable(path, pl.LazyFrame(schema={LINE: pl.Int64, ERROR: pl.String}), encoding, fmt)
 
 
-def _check(path: Path, frame: pl.LazyFrame, on_error) -> None:
-    """Parse the whole file once, so a malformed file fails here with a clear message rather than downstream."""
-    try:
-        frame.select(pl.col(LINE).max(), pl.col(ERROR).null_count()).collect(engine="streaming")
-    except pl.exceptions.PolarsError as e:
-        on_error(e)
-        raise ReadError(path, f"cannot parse: {str(e).strip().splitlines()[0]}") from None
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 # --- CSV -----------------------------------------------------------------------------------------------------------
@@ -117,12 +115,19 @@ def _open_csv(path: Path, sep: str, workdir: Path, encoding: str | None, chunk_s
     if path.name.lower().endswith(".gz") or encoding not in ("utf-8", "utf-8-sig"):
         workdir.mkdir(parents=True, exist_ok=True)
         source = workdir / f"{path.name}.{uuid.uuid4().hex[:12]}.utf8.csv"
-        transcode_to_utf8(path, encoding, source, chunk_size=chunk_size)
-    else:
-        if overridden:  # detection has validated the file already; an override has not
-            check_encoding(path, encoding, chunk_size=chunk_size)
-        source = path  # polars skips a UTF-8 BOM itself
+        try:
+            transcode_to_utf8(path, encoding, source, chunk_size=chunk_size)
+            return _scan_csv(path, source, sep, encoding)
+        except BaseException:
+            source.unlink(missing_ok=True)
+            raise
+    if overridden:  # detection has validated the file already; an override has not
+        check_encoding(path, encoding, chunk_size=chunk_size)
+    return _scan_csv(path, path, sep, encoding)  # polars skips a UTF-8 BOM itself
 
+
+def _scan_csv(path: Path, source: Path, sep: str, encoding: str) -> RawTable:
+    """`source` is `path` as UTF-8."""
     header = _csv_header(path, source, sep)
     if not header:
         return _empty(path, encoding, "csv")
@@ -130,7 +135,7 @@ def _open_csv(path: Path, sep: str, workdir: Path, encoding: str | None, chunk_s
     overflow = [f"__cskpi_overflow_{i}" for i in range(_OVERFLOW)]
     raw = pl.scan_csv(
         source, has_header=False, skip_rows=1, separator=sep, schema={c: pl.String for c in names + overflow},
-        missing_columns="insert", truncate_ragged_lines=True, row_index_name=_ROW,
+        missing_columns="insert", extra_columns="ignore", truncate_ragged_lines=True, row_index_name=_ROW,
     ).with_columns(_nullify_empty(c) for c in names + overflow)
 
     # A record starts 1 line after the previous one, plus the newlines inside the previous records' fields.
@@ -150,13 +155,15 @@ def _open_csv(path: Path, sep: str, workdir: Path, encoding: str | None, chunk_s
         .select(*names, LINE, ERROR)
     )
 
-    def locate(e: Exception) -> None:
+    # Parse the whole file once now, so that a malformed file fails here with a clear message, not downstream.
+    try:
+        frame.select(pl.col(LINE).max(), pl.col(ERROR).null_count()).collect(engine="streaming")
+    except pl.exceptions.PolarsError as e:
         opened = _unclosed_quote(source)
         if opened is not None:
             why = 'a quote opened on this line is never closed (file truncated, or a stray " inside a field)'
             raise ReadError(path, why, line=opened) from None
-
-    _check(path, frame, locate)
+        raise ReadError(path, f"cannot parse: {_first_line(e)}") from None
     return RawTable(path, frame, encoding, "csv")
 
 
@@ -184,29 +191,50 @@ def _unclosed_quote(source: Path) -> int | None:
 # --- XLSX ----------------------------------------------------------------------------------------------------------
 
 def _open_xlsx(path: Path) -> RawTable:
-    """First sheet, header in row 1. Read eagerly (spreadsheets are small); calamine with schema inference off
+    """First sheet, header in its first row. Read eagerly (spreadsheets are small); calamine with schema inference off
     gives every cell as text: 5.0 -> "5", datetimes "YYYY-MM-DD HH:MM:SS[.fff]", dates "YYYY-MM-DD 00:00:00"."""
     try:
+        # has_header=False: calamine would rename repeated headers ("a_1"), hiding them from resolve_headers.
         df = pl.read_excel(
-            path, engine="calamine", sheet_id=1, has_header=True, infer_schema_length=0,
+            path, engine="calamine", sheet_id=1, has_header=False, infer_schema_length=0,
             drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False,
         )
     except Exception as e:  # fastexcel raises its own exception types
-        raise ReadError(path, f"cannot read as XLSX: {str(e).strip().splitlines()[0] if str(e).strip() else e!r}") from None
-    if df.width == 0:
+        raise ReadError(path, f"cannot read as XLSX: {_first_line(e)}") from None
+    if df.height == 0:
         return _empty(path, None, "xlsx")
-    headers = ["" if c.startswith("__UNNAMED__") else c for c in df.columns]
-    names = column_names(path, headers)
-    df = df.rename(dict(zip(df.columns, names))).with_columns(pl.col(c).cast(pl.String) for c in names)
+    names = column_names(path, ["" if v is None else v for v in df.row(0)])
     frame = (
-        df.lazy()
+        df.slice(1).lazy()
+        .rename(dict(zip(df.columns, names)))
         .with_columns(_nullify_empty(c) for c in names)
-        .with_row_index(LINE, offset=2)
+        .with_row_index(LINE, offset=_first_used_row(path) + 1)
         .with_columns(pl.col(LINE).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR))
         .filter(pl.any_horizontal(pl.col(c).is_not_null() for c in names))
         .select(*names, LINE, ERROR)
     )
     return RawTable(path, frame, None, "xlsx")
+
+
+def _first_used_row(path: Path) -> int:
+    """The Excel row number of the first sheet's first row holding a value: calamine drops the empty rows above it.
+    1 when it cannot tell."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    try:
+        with zipfile.ZipFile(path) as z:
+            sheet = ElementTree.fromstring(z.read("xl/workbook.xml")).find("m:sheets/m:sheet", ns)
+            rel_id = sheet.get(f"{{{ns['r']}}}id")
+            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            target = next(r.get("Target") for r in rels if r.get("Id") == rel_id)
+            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            with z.open(target) as f:
+                for _, el in ElementTree.iterparse(f):  # streams; stops at the first cell with a value
+                    if el.tag == f"{{{ns['m']}}}c" and (el.find("m:v", ns) is not None or el.find("m:is", ns) is not None):
+                        return int(re.sub(r"[A-Z]", "", el.get("r", "A1")))
+    except Exception:  # an unusual but readable workbook: fall back to the documented layout
+        return 1
+    return 1
 
 
 # --- Parquet -------------------------------------------------------------------------------------------------------
@@ -216,7 +244,9 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         # "%.f" writes no fraction for whole seconds, else 3/6/9 digits; "%:z" keeps the offset ("+08:00").
         return col.dt.to_string("%Y-%m-%d %H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
-    if dtype.is_nested() or dtype == pl.Binary:
+    if dtype == pl.Binary:  # a string column some writers store without the UTF-8 annotation
+        return col.cast(pl.String, strict=False)
+    if dtype.is_nested():
         # JSON text of the value: wrap in a struct, encode, strip the wrapper.
         encoded = pl.struct(col.alias("v")).struct.json_encode()
         return pl.when(col.is_not_null()).then(encoded.str.slice(5, encoded.str.len_chars() - 6))
@@ -224,12 +254,13 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _open_parquet(path: Path) -> RawTable:
-    """Every column as text (datetimes "YYYY-MM-DD HH:MM:SS[.ffffff][+08:00]"); `_line` is the 1-based row number."""
+    """Every column as text (datetimes "YYYY-MM-DD HH:MM:SS[.ffffff][+08:00]", lists and structs as JSON, binary
+    as UTF-8 text or null); `_line` is the 1-based row number."""
     try:
         lf = pl.scan_parquet(path)
         schema = lf.collect_schema()
     except Exception as e:
-        raise ReadError(path, f"cannot read as Parquet: {str(e).strip().splitlines()[0]}") from None
+        raise ReadError(path, f"cannot read as Parquet: {_first_line(e)}") from None
     if not schema:
         return _empty(path, None, "parquet")
     names = column_names(path, list(schema.names()))
@@ -248,11 +279,11 @@ def _open_parquet(path: Path) -> RawTable:
 def _open_jsonl(path: Path) -> RawTable:
     """One JSON object per line; blank lines are skipped. Values as text: strings as they are, numbers, booleans
     and nested values as JSON text. A line that is not a JSON object is a ReadError naming the line."""
-    def fail(e: Exception) -> None:
+    def fail(e: Exception) -> NoReturn:
         bad = _bad_json_line(path)
         if bad is not None:
             raise ReadError(path, f"not a JSON object: {bad[1]}", line=bad[0]) from None
-        raise ReadError(path, f"cannot parse: {str(e).strip().splitlines()[0]}") from None
+        raise ReadError(path, f"cannot parse: {_first_line(e)}") from None
 
     try:
         keys = list(pl.scan_ndjson(path, infer_schema_length=None).collect_schema().names())
