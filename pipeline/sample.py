@@ -9,7 +9,7 @@ by (seed, chunk, table, column): the same arguments write the same bytes.
 
 How a conversation looks (times in whole seconds, strictly increasing within a shop-customer conversation):
 - an inquiry session: the customer opens (1-3 messages), sometimes a bot auto-reply 1-3 s later, a human agent answers
-  (mostly 3-40 s; a tail of 1-20 min; a few first replies 1-12 h late), then more customer/agent turns with gaps
+  (mostly 3-40 s; a tail of 1-20 min; a few first replies 1-8 h late), then more customer/agent turns with gaps
   under 30 min, the agent closing; some sessions stay unanswered; some are transferred to a second agent (with a
   system message); some end with a system message;
 - a payment reminder (催付) session opened by an agent about an unpaid order, sometimes answered by the customer;
@@ -193,7 +193,7 @@ def _shops(n: int, messages: int, days: int, seed: int, showcase: bool) -> pl.Da
         n_cust=(quota / 6.6 * 0.6 + 20).cast(pl.Int64),
         rt_med=4 + 16 * pl.col("q"),  # median seconds to a human reply
         tail_p=0.01 + 0.05 * pl.col("q"),  # reply after 1-20 min
-        late_p=0.0002 + 0.003 * pl.col("q"),  # first reply 1-12 h late
+        late_p=0.003 * pl.col("q") ** 2,  # first reply 1-8 h late
         unans_p=0.01 + 0.08 * pl.col("q"),
         sat_p=0.97 - 0.12 * pl.col("q"),
         conv_p=0.46 - 0.16 * pl.col("q"),
@@ -283,7 +283,7 @@ def _conversations(shops: pl.DataFrame, days: int, scope: str, showcase: bool):
         x=(c("t") == c("transfer")).cast(pl.Int64),
         z=(c("tail") & (c("t") == c("T") - 1)).cast(pl.Int64),
         agent=agent,
-        rt=pl.when(first & c("late")).then(3600 * (1 + 11 * c("u_rt")))
+        rt=pl.when(first & c("late")).then(3600 * (1 + 7 * c("u_rt")))
         .when(c("u_mix") < c("tail_p")).then(60 * (c("u_rt") * math.log(20)).exp())
         .otherwise(normal_rt).round().cast(pl.Int64),
         think=(40 * (1.0 * _normal("u_think", "u_gc2")).exp()).clip(3, 1500).round().cast(pl.Int64),
@@ -318,7 +318,8 @@ def _conversations(shops: pl.DataFrame, days: int, scope: str, showcase: bool):
     slot, k, first_turn, last_turn = c("slot"), c("k"), c("t") == 0, (c("t") == c("T") - 1) & (c("T") > 1)
     gap = (pl.when(slot == "pre").then(0)
            .when((slot == "cust") & (k == 0)).then(
-               pl.when(c("kind") == 2).then(30 + c("think") * 4).when(first_turn).then(0).otherwise(c("think")))
+               pl.when(c("kind") == 2).then((30 + c("think") * 4).clip(upper_bound=1700)).when(first_turn).then(0)
+               .otherwise(c("think")))
            .when(slot == "cust").then(pl.when(k == 1).then(c("gc2")).otherwise(c("gc3")))
            .when(slot == "bot").then(c("gb"))
            .when(slot == "xfer").then(c("gx"))
@@ -410,7 +411,7 @@ def _orders(shops: pl.DataFrame, s: pl.DataFrame, days: int, scope: str) -> pl.D
         .when(c("u_mode") < 0.97).then(c("created_at") + (50 * 3600 + c("u_o4") * 20 * 3600).round().cast(pl.Int64))))
     # Reminders (催付) are about an order placed earlier; some pay after the reminder.
     remind = (s.filter(c("kind") == 2).with_columns(
-        created_at=(c("start") - 1200 - (c("u_o1") * 16000).round().cast(pl.Int64)).clip(0),
+        created_at=c("start") - 1200 - (c("u_o1") * 16000).round().cast(pl.Int64),
         paid_at=pl.when(c("u_mode") < 0.45).then(c("start") + c("d") + 60 + (c("u_o4") * 1800).round().cast(pl.Int64))))
     cols = ("shop_idx", "shop_id", "customer_id", "created_at", "paid_at", "u_z1")
     # Silent buyers: orders without any chat, from customers outside the chatting pool.
@@ -424,7 +425,7 @@ def _orders(shops: pl.DataFrame, s: pl.DataFrame, days: int, scope: str) -> pl.D
         customer_id=_customer(c("n_cust") + (c("u_cust") * c("n_cust") * 2).floor().cast(pl.Int64)),
     ).with_columns(paid_at=pl.when(c("u_mode") < 0.93).then(c("created_at") + pay_soon))
     o = pl.concat([inquiry.select(cols), remind.select(cols), silent.select(cols)])
-    o = o.filter(c("created_at") < days * DAY).join(shops.select("shop_idx", "price"), on="shop_idx",
+    o = o.filter(c("created_at").is_between(0, days * DAY, closed="left")).join(shops.select("shop_idx", "price"), on="shop_idx",
                                                    maintain_order="left")
     o = _rand(o.sort("shop_idx", "created_at", "customer_id"), f"{scope}/amounts", "a", "id")
     return o.select(

@@ -65,6 +65,11 @@ def test_bare_carriage_return_is_data_not_a_line_break(tmp_path):
     assert df["_line"].to_list() == [2, 3, 4]
 
 
+def test_classic_mac_line_endings_are_refused_not_read_as_nothing(tmp_path):
+    with pytest.raises(ReadError, match="bare carriage return"):
+        open_bytes(tmp_path, "m.csv", b"a,b\r1,2\r3,4\r")
+
+
 def test_header_with_quoted_newline_shifts_lines(tmp_path):
     df = collect(open_bytes(tmp_path, "m.csv", b'id,"content\n(text)"\n1,x\n2,y\n'))
     assert df.columns[:2] == ["id", "content\n(text)"]
@@ -241,6 +246,19 @@ def test_parquet_datetimes_keep_their_offset(tmp_path):
         ("2", "2026-11-27 08:30:01.250", "[]", "x", "2026-11-27 08:30:01.250+00:00", "2026-11-27 08:30:01.250+08:00",
          2, None),
     ]
+
+
+def test_parquet_other_types_as_text(tmp_path):
+    path = tmp_path / "m.parquet"
+    pl.DataFrame({
+        "raw": [b"\xe5\xba\x97"], "wait": [dt.timedelta(seconds=90)], "day": [dt.date(2026, 11, 27)],
+        "amount": pl.Series(["12.50"]).cast(pl.Decimal(10, 2)), "meta": [{"k": "v"}],
+    }).write_parquet(path)
+    assert collect(open_table(path, workdir=tmp_path)).row(0) == ("店", "PT1M30S", "2026-11-27", "12.50", '{"k":"v"}',
+                                                                  1, None)
+    pl.DataFrame({"raw": [b"\xff"]}).write_parquet(path)
+    with pytest.raises(ReadError, match="not UTF-8 text"):
+        open_table(path, workdir=tmp_path)
 
 
 def test_jsonl_values_as_text_and_physical_lines(tmp_path):

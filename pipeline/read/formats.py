@@ -148,7 +148,8 @@ def _scan_csv(path: Path, source: Path, sep: str, encoding: str) -> RawTable:
     n, error = len(names), pl.lit(None, pl.String)
     for k, col in enumerate(overflow):
         count = f"at least {n + k + 1}" if k == _OVERFLOW - 1 else str(n + k + 1)
-        error = pl.when(pl.col(col).is_not_null()).then(pl.lit(f"row has {count} fields, header has {n}")).otherwise(error)
+        reason = pl.lit(f"row has {count} fields, header has {n}")
+        error = pl.when(pl.col(col).is_not_null()).then(reason).otherwise(error)
     frame = (
         raw.with_columns(line.alias(LINE), error.alias(ERROR))
         .filter(pl.any_horizontal(pl.col(c).is_not_null() for c in names + overflow))
@@ -168,6 +169,11 @@ def _scan_csv(path: Path, source: Path, sep: str, encoding: str) -> RawTable:
 
 
 def _csv_header(path: Path, source: Path, sep: str) -> list[str] | None:
+    with open(source, "rb") as f:
+        head = f.read(1 << 16)
+    if b"\n" not in head and re.search(rb"\r[^\r\n]", head):
+        # Polars would take the whole file for one line and silently read no rows.
+        raise ReadError(path, "lines end in a bare carriage return (old Mac CSV); save it with LF or CRLF line endings")
     try:
         with open(source, encoding="utf-8-sig", newline="") as f:
             return next(csv.reader(f, delimiter=sep), None)
@@ -230,7 +236,8 @@ def _first_used_row(path: Path) -> int:
             target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             with z.open(target) as f:
                 for _, el in ElementTree.iterparse(f):  # streams; stops at the first cell with a value
-                    if el.tag == f"{{{ns['m']}}}c" and (el.find("m:v", ns) is not None or el.find("m:is", ns) is not None):
+                    has_value = el.find("m:v", ns) is not None or el.find("m:is", ns) is not None
+                    if el.tag == f"{{{ns['m']}}}c" and has_value:
                         return int(re.sub(r"[A-Z]", "", el.get("r", "A1")))
     except Exception:  # an unusual but readable workbook: fall back to the documented layout
         return 1
@@ -244,8 +251,10 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         # "%.f" writes no fraction for whole seconds, else 3/6/9 digits; "%:z" keeps the offset ("+08:00").
         return col.dt.to_string("%Y-%m-%d %H:%M:%S%.f" + ("%:z" if dtype.time_zone else ""))
+    if isinstance(dtype, pl.Duration):
+        return col.dt.to_string("iso")
     if dtype == pl.Binary:  # a string column some writers store without the UTF-8 annotation
-        return col.cast(pl.String, strict=False)
+        return col.cast(pl.String)
     if dtype.is_nested():
         # JSON text of the value: wrap in a struct, encode, strip the wrapper.
         encoded = pl.struct(col.alias("v")).struct.json_encode()
@@ -255,7 +264,7 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
 
 def _open_parquet(path: Path) -> RawTable:
     """Every column as text (datetimes "YYYY-MM-DD HH:MM:SS[.ffffff][+08:00]", lists and structs as JSON, binary
-    as UTF-8 text or null); `_line` is the 1-based row number."""
+    as UTF-8 text); `_line` is the 1-based row number."""
     try:
         lf = pl.scan_parquet(path)
         schema = lf.collect_schema()
@@ -271,6 +280,12 @@ def _open_parquet(path: Path) -> RawTable:
         .with_columns(pl.col(LINE).cast(pl.Int64), pl.lit(None, pl.String).alias(ERROR))
         .select(*names, LINE, ERROR)
     )
+    binary = [new for (_, dtype), new in zip(schema.items(), names) if dtype == pl.Binary]
+    if binary:  # the cast to text fails on bytes that are not UTF-8: find out now rather than downstream
+        try:
+            frame.select(pl.col(binary).null_count()).collect(engine="streaming")
+        except pl.exceptions.PolarsError as e:
+            raise ReadError(path, f"binary data that is not UTF-8 text: {_first_line(e)}") from None
     return RawTable(path, frame, None, "parquet")
 
 

@@ -43,7 +43,8 @@ def resolve_headers(
     mapping = mapping or {}
     unknown = sorted(set(mapping) - set(kind.names))
     if unknown:
-        raise ValueError(f"mapping names unknown {kind.name} columns {', '.join(unknown)}; known: {', '.join(kind.names)}")
+        known = ", ".join(kind.names)
+        raise ValueError(f"mapping names unknown {kind.name} columns {', '.join(unknown)}; known: {known}")
 
     user: dict[str, str] = {}
     for canonical, header in mapping.items():
@@ -59,12 +60,13 @@ def resolve_headers(
     taken: dict[str, str] = {}  # canonical -> header
     for header in headers:
         canonical = candidates.get(_norm(header))
+        repeated = _DUPLICATE.match(header)
+        if canonical is None and repeated and repeated.group(1) in headers:
+            first = repeated.group(1)
+            if first_canonical := candidates.get(_norm(first)):
+                raise ReadError(path, f"headers {first!r} and {first!r} (a second column of that name) both map to "
+                                      f"column {first_canonical!r}")
         if canonical is None:
-            dup = _DUPLICATE.match(header)
-            if dup and dup.group(1) in headers and candidates.get(_norm(dup.group(1))):
-                canonical = candidates[_norm(dup.group(1))]
-                raise ReadError(path, f"headers {dup.group(1)!r} and {dup.group(1)!r} (a second column of that name) "
-                                      f"both map to column {canonical!r}")
             if header not in result.ignored:
                 result.ignored.append(header)
             continue
