@@ -7,6 +7,7 @@ required column, is refused whole: none of its rows land.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ..config import Config
+from ..config import Config, ConfigError
 from ..kinds import KINDS, Kind
 from ..normalise import normalise
 from ..read import ReadError, load_mapping, mapping_for, open_table, resolve_headers
@@ -81,9 +82,11 @@ def ingest(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[Fi
             seq = manifest.next_seq + len(landed)
             try:
                 result, entry = _land_file(con, lake, manifest, landed, kind, path, seq, sha, config, mapping)
-            except (ReadError, Refused) as e:
+            except (ReadError, Refused, ConfigError, ValueError) as e:
                 results.append(FileResult(path, kind_name, "refused", message=str(e)))
                 continue
+            finally:
+                shutil.rmtree(lake.tmp / f"{seq:06d}", ignore_errors=True)
             results.append(result)
             landed.append(entry)
         con.close()
