@@ -4,6 +4,7 @@ Exit codes (SPEC §7): 0 done; 1 a file was refused or the input is unusable; 2 
 """
 from __future__ import annotations
 
+import os
 import sys
 from functools import wraps
 from pathlib import Path
@@ -16,8 +17,7 @@ from .config import Config, ConfigError
 from .kinds import KINDS
 from .land.ingest import FileResult
 from .land.lake import Lake, LakeError
-from .publish.export import FORMATS, GRAINS, LEVELS, ExportError, export as export_kpi
-from .publish.report import report as report_kpi
+from .publish.export import FORMATS, GRAINS, LEVELS, ExportError
 from .read import ReadError
 
 _EXPECTED = (ConfigError, LakeError, ExportError, ReadError, jobs.UnknownFiles, OSError)
@@ -31,6 +31,12 @@ def _errors(fn):
             return fn(*args, **kwargs)
         except _EXPECTED as e:
             click.echo(f"Error: {e}", err=True)
+            sys.exit(1)
+        except Exception as e:  # a bug: still one line, with the traceback only on request
+            if os.environ.get("CSKPI_DEBUG"):
+                raise
+            click.echo(f"Error: internal error {type(e).__name__}: {e} (set CSKPI_DEBUG=1 for the traceback)",
+                       err=True)
             sys.exit(1)
     return wrapper
 
@@ -147,7 +153,7 @@ def compute(lake, config_file, thresholds):
 @_errors
 def export(lake, grain, level, fmt, output):
     """Write the KPI rows of one grain (SPEC §6 columns)."""
-    rows = export_kpi(Lake(lake), grain, level, fmt, output)
+    rows = jobs.export(Lake(lake), grain, level, fmt, output)
     if output is not None:
         click.echo(f"wrote {rows} rows to {output}")
 
@@ -159,7 +165,7 @@ def export(lake, grain, level, fmt, output):
 @_errors
 def report(lake, grain, level):
     """Print the banded KPI table, KPI names in Chinese and English."""
-    click.echo(report_kpi(Lake(lake), grain, level))
+    click.echo(jobs.report(Lake(lake), grain, level))
 
 
 @main.command()

@@ -13,9 +13,11 @@ from .config import Config
 from .derive import derive
 from .kinds import KINDS
 from .land.ingest import FileResult, connect, ingest
-from .land.lake import Lake
+from .land.lake import Lake, LakeError
 from .land.views import source_views
 from .measure import measure
+from .publish.export import export as export_rows
+from .publish.report import report as report_text
 from .publish.warehouse import refresh_warehouse, write_generation
 
 
@@ -115,3 +117,24 @@ def run(inbox: Path, lake: Lake, config: Config) -> RunResult:
     result.computed = rows is not None
     result.kpi_rows = rows or 0
     return result
+
+
+def repair(lake: Lake) -> None:
+    """Rewrite the warehouse views of a moved or copied lake (SPEC §6); a lake busy with a run is left alone."""
+    if not lake.exists():
+        return
+    try:
+        with lake.writing() as manifest:
+            refresh_warehouse(lake, manifest)
+    except LakeError:
+        pass
+
+
+def export(lake: Lake, grain: str, level: str, fmt: str, output: Path | None) -> int:
+    repair(lake)
+    return export_rows(lake, grain, level, fmt, output)
+
+
+def report(lake: Lake, grain: str, level: str) -> str:
+    repair(lake)
+    return report_text(lake, grain, level)

@@ -31,7 +31,7 @@ import gzip
 import hashlib
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -42,7 +42,7 @@ START = datetime(2026, 11, 1)  # day 1; the default 27 days end on 2026-11-27
 DEFAULT_DAYS = 27
 DAY = 86_400
 EPOCH = calendar.timegm(START.timetuple())  # local wall time as naive epoch seconds
-CHUNK_MESSAGES = 1_000_000
+CHUNK_MESSAGES = 500_000  # messages simulated at a time (memory and speed are best around here)
 
 PLATFORMS = ("tmall", "taobao", "jd", "pdd", "douyin")
 CUSTOMER_PREFIX = {"tmall": "tb", "taobao": "tb", "jd": "jd_", "pdd": "pdd_", "douyin": "dy_"}
@@ -566,15 +566,18 @@ def _format(kind: str, df: pl.DataFrame, spec: FileSpec) -> pl.DataFrame:
     return out
 
 
-def _showcase_files(days: int, cut: int) -> list[FileSpec]:
+def _showcase_files(shops: pl.DataFrame, cut: int) -> list[FileSpec]:
     """Group 0 (S001): canonical headers, session ids; 1 (S002): a Taobao-style Chinese export in two overlapping
-    nights; 2 (S003): other Chinese headers and labels, GB18030 orders, ISO times, no message ids."""
+    nights; 2 (S003): other Chinese headers and labels, GB18030 orders, ISO times, no message ids. Files are named
+    after their group's shops."""
+    ids = [shops.filter(pl.col("group") == g)["shop_id"].to_list() for g in range(3)]
+    tag = ["_".join(i) if len(i) <= 3 else f"{i[0]}_and_{len(i) - 1}_more" for i in ids]
     main = cut // DAY
     h1 = -(-main // 2) + 1  # night 1: days 1..h1; night 2: days h1-1..main (two days in both)
     lo2 = (h1 - 2) * DAY
     zh_msg = tuple(k for k in COLUMNS["messages"] if k != "session_id")
     f = FileSpec
-    return [
+    specs = [
         f("messages_S001.csv.gz", "messages", COLUMNS["messages"], (0,), as_of=cut, breaks=SHOWCASE_BREAKS["messages"]),
         f("messages_S002_night1.csv", "messages", zh_msg, (1,), as_of=h1 * DAY, headers="zh", labels="zh",
           encoding="utf-8-sig"),
@@ -599,6 +602,8 @@ def _showcase_files(days: int, cut: int) -> list[FileSpec]:
         f("reviews.csv", "reviews", COLUMNS["reviews"], as_of=cut, time="isot"),
         f("targets.csv", "targets", COLUMNS["targets"], headers="zh"),
     ]
+    return [replace(spec, name=spec.name.replace(f"S00{spec.groups[0] + 1}", tag[spec.groups[0]]))
+            for spec in specs if spec.groups is None or ids[spec.groups[0]]]
 
 
 def _bulk_files(days: int, cut: int, lo: int = 0, suffix: str | None = None, prev: int | None = None) -> list[FileSpec]:
@@ -681,7 +686,7 @@ def generate(out: Path, messages: int, shops: int | None = None, days: int | Non
     end = days * DAY
     cut = end - DAY if split_last_day else end
     shop_df = _shops(shops, messages, days, seed, showcase)
-    specs = _showcase_files(days, cut) if showcase else _bulk_files(days, cut)
+    specs = _showcase_files(shop_df, cut) if showcase else _bulk_files(days, cut)
     if split_last_day:
         specs += _bulk_files(days, end, lo=cut, suffix="nextday", prev=cut)
     writer = _Writer(out)

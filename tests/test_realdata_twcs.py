@@ -16,6 +16,7 @@ import io
 import re
 import shutil
 from collections import defaultdict
+from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def raw_text() -> str:
         return f.read()
 
 
-def records() -> list[tuple[int, dict[str, str]]]:
+@cache
+def records() -> tuple[tuple[int, dict[str, str]], ...]:
     """(physical line where the record starts, fields by header) for every record; only LF ends a record."""
     text = raw_text()
     assert _CR not in text
@@ -53,7 +55,7 @@ def records() -> list[tuple[int, dict[str, str]]]:
         assert len(fields) == len(header), (reader.line_num, fields)
         out.append((last + 1, {h: v.replace(_CR, "\r") for h, v in zip(header, fields)}))
         last = reader.line_num
-    return out
+    return tuple(out)
 
 
 def threads_by_hand() -> dict[str, dict]:
@@ -206,7 +208,8 @@ def test_a_broken_row_and_a_bad_time_are_rejected_with_their_lines(tmp_path):
     assert rejects[0] == (3, None, "row has 9 fields, header has 8", None)
     assert rejects[1][:2] == (5, "sent_at") and rejects[1][2].startswith("not a timestamp")
     assert rejects[1][3] == "31/10/2017 21h54"
-    # The thread of the two spoilt rows still holds the rest: sprintcare's first reply is now tweet 6 (21:46:24).
+    # Thread 8 (tweets 8, 6, 5, 4, 3, 2, 1) keeps the other five; tweet 4, rejected, still links 3 to 5 (so 1 and 3
+    # stay in thread 8). FRT: customer 8 at 21:45:10 → sprintcare 6 at 21:46:24.
     assert r.query("SELECT messages, frt_seconds FROM sessions WHERE session_id = '8'") == [(5, 74.0)]
 
 
@@ -304,3 +307,64 @@ def test_the_shop_of_a_thread_with_several_companies_is_the_one_the_root_address
         "SELECT DISTINCT agent_id FROM messages WHERE session_id = '7442' AND sender_role = 'agent' ORDER BY 1"
     ) == [("AldiUK",), ("Tesco",), ("marksandspencer",), ("sainsburys",)]
     assert run.query("SELECT agent_id FROM sessions WHERE session_id = '7442'") == [("AldiUK",)]
+
+
+# --- the profile's edge cases, on a made-up frame ------------------------------------------------------------------
+
+def test_profile_keeps_every_row_and_maps_edge_cases():
+    import polars as pl
+
+    from pipeline.read import ReadError
+    from pipeline.read.profiles import apply_profile
+
+    t0, t1 = "Tue Oct 31 22:10:47 +0000 2017", "Tue Oct 31 22:11:47 +0000 2017"
+    rows = [  # tweet_id, author_id, inbound, created_at, text, in_response_to_tweet_id, _error
+        ("10", "c1", "True", t0, "@branda help", None, None),          # root; addresses BrandA in other letter case
+        ("11", "BrandA", "False", t1, "@c1 hi", "10.0", None),
+        ("12", "c1", "True", "yesterday", "@BrandA ?", "11.0", None),  # unparseable time: passed through
+        ("11", "BrandA", "False", t1, "@c1 hi", "10.0", None),         # the same tweet twice
+        ("21", "BrandA", "False", t1, "@c2 loop", "20.0", None),       # a reply cycle 20 ⇄ 21
+        ("20", "c2", "True", t0, "@BrandA loop", "21", None),
+        (None, "c3", "True", t0, "@BrandA no id", None, None),         # no tweet id: in no thread
+        ("30", "c4", "True", t0, "@BrandA", None, "row has 9 fields, header has 8"),
+        ("40", "c5", "True", t0, "@Nobody @BrandA", None, None),       # no company tweet, root addresses no company
+        ("50", "BrandA", "False", t0, "@c6 we saw your post", "49.0", None),  # parent outside the file
+        ("60", "c7", "maybe", t0, "self", "60.0", None),              # replies to itself; unknown inbound
+    ]
+    frame = pl.LazyFrame(
+        {
+            "": [str(i) for i in range(len(rows))],
+            "tweet_id": [r[0] for r in rows], "author_id": [r[1] for r in rows], "inbound": [r[2] for r in rows],
+            "created_at": [r[3] for r in rows], "text": [r[4] for r in rows], "response_tweet_id": [None] * len(rows),
+            "in_response_to_tweet_id": [r[5] for r in rows],
+            "_line": list(range(2, 2 + len(rows))), "_error": [r[6] for r in rows],
+        },
+        schema_overrides={"response_tweet_id": pl.String, "_line": pl.Int64},
+    )
+    out = apply_profile("twcs", "messages", frame).collect()
+    assert out.columns == ["message_id", "session_id", "shop_id", "customer_id", "agent_id", "sender_role",
+                           "sent_at", "content", "_line", "_error"]
+    assert out["_line"].to_list() == list(range(2, 2 + len(rows)))
+    assert out["_error"].to_list() == [r[6] for r in rows]
+    got = out.select("message_id", "session_id", "shop_id", "customer_id", "agent_id", "sender_role",
+                     "sent_at").rows()
+    assert got == [
+        ("10", "10", "BrandA", "c1", None, "customer", "2017-10-31T22:10:47+00:00"),
+        ("11", "10", "BrandA", "c1", "BrandA", "agent", "2017-10-31T22:11:47+00:00"),
+        ("12", "10", "BrandA", "c1", None, "customer", "yesterday"),
+        ("11", "10", "BrandA", "c1", "BrandA", "agent", "2017-10-31T22:11:47+00:00"),
+        ("21", "20", "BrandA", "c2", "BrandA", "agent", "2017-10-31T22:11:47+00:00"),
+        ("20", "20", "BrandA", "c2", None, "customer", "2017-10-31T22:10:47+00:00"),
+        (None, None, None, None, None, "customer", "2017-10-31T22:10:47+00:00"),
+        ("30", None, None, None, None, "customer", "2017-10-31T22:10:47+00:00"),
+        ("40", "40", None, "c5", None, "customer", "2017-10-31T22:10:47+00:00"),
+        ("50", "50", "BrandA", "c6", "BrandA", "agent", "2017-10-31T22:10:47+00:00"),
+        ("60", "60", None, None, None, "maybe", "2017-10-31T22:10:47+00:00"),  # neither customer nor company
+    ]
+
+    empty = pl.LazyFrame(schema={"_line": pl.Int64, "_error": pl.String})
+    assert apply_profile("twcs", "messages", empty).collect().height == 0
+    with pytest.raises(ReadError, match="missing column.*in_response_to_tweet_id"):
+        apply_profile("twcs", "messages", frame.drop("in_response_to_tweet_id"))
+    with pytest.raises(ValueError, match="no layout for kind 'orders'"):
+        apply_profile("twcs", "orders", frame)
