@@ -126,13 +126,13 @@ class FileSpec:
     time: str = "plain"  # "plain", "slash", "iso" (+08:00), "isoz" (UTC, Z), "isot" (T, no offset), "excel"
     encoding: str = "utf-8"  # "utf-8", "utf-8-sig", "gb18030"
     crlf: bool = False
-    breaks: tuple[tuple[str, str], ...] = ()  # (column, bad value), spread over the file's rows
+    breaks: tuple[tuple[str, str | None], ...] = ()  # (column, bad value), spread over the file's rows
 
 
 # The broken rows of the showcase files (SPEC §1.3 rejects); each file keeps them under 1% of its rows.
 SHOWCASE_BREAKS = {
     "messages": (("sent_at", "2026-11-07 25:61:00"), ("sender_role", "other")),
-    "messages_zh2": (("shop_id", ""),),
+    "messages_zh2": (("shop_id", None),),  # an empty field
     "orders": (("amount", "-89.00"),),
     "ratings": (("level", "7"),),
 }
@@ -170,6 +170,7 @@ def _phrase(cat: pl.Expr, u: pl.Expr) -> pl.Expr:
 
 
 CAT = {c: i for i, c in enumerate(PHRASES)}
+PRE, CUST, BOT, XFER, AGENT, TAIL = range(6)  # the slots of a turn, in order (PRE: a reminder opening a session)
 
 
 # ---------------------------------------------------------------- shops
@@ -269,12 +270,12 @@ def _conversations(shops: pl.DataFrame, days: int, scope: str, showcase: bool):
     # Turns: [reminder] customer x c, [bot], [transfer notice], agent x a, [closing system message].
     t = s.select("sess", "shop_idx", "kind", "T", "bot", "late", "tail", "transfer", "a1", "a2", "rt_med",
                  "tail_p", t=pl.int_ranges(0, c("T"))).explode("t")
-    t = _rand(t, f"{scope}/turns", "c", "a", "mix", "z1", "z2", "rt", "think", "gc2", "gc3", "gb", "gx")
+    t = _rand(t, f"{scope}/turns", "c", "a", "mix", "z1", "z2", "rt", "think", "think2", "gc2", "gc3", "gb", "gx")
     first = c("t") == 0
     agent = pl.when((c("transfer") >= 0) & (c("t") >= c("transfer"))).then(c("a2")).otherwise(c("a1"))
     normal_rt = (c("rt_med") * _pick(AGENT_SPEED, agent % len(AGENT_SPEED)) * pl.when(first).then(1.0).otherwise(1.25)
-                 * (0.55 * _normal("z1", "z2")).exp()).clip(2, 150)
-    t = t.rename({"u_z1": "z1", "u_z2": "z2"}).with_columns(
+                 * (0.55 * _normal("u_z1", "u_z2")).exp()).clip(2, 150)
+    t = t.with_columns(
         pre=((c("kind") == 2) & first).cast(pl.Int64),
         c=pl.when(c("kind") == 2).then((c("u_c") < 0.5).cast(pl.Int64))
         .when(first).then(1 + (c("u_c") < 0.35).cast(pl.Int64) + (c("u_c") < 0.08).cast(pl.Int64))
@@ -286,20 +287,20 @@ def _conversations(shops: pl.DataFrame, days: int, scope: str, showcase: bool):
         rt=pl.when(first & c("late")).then(3600 * (1 + 7 * c("u_rt")))
         .when(c("u_mix") < c("tail_p")).then(60 * (c("u_rt") * math.log(20)).exp())
         .otherwise(normal_rt).round().cast(pl.Int64),
-        think=(40 * (1.0 * _normal("u_think", "u_gc2")).exp()).clip(3, 1500).round().cast(pl.Int64),
+        think=(40 * (1.0 * _normal("u_think", "u_think2")).exp()).clip(3, 1500).round().cast(pl.Int64),
         gc2=(2 + 38 * c("u_gc2")).round().cast(pl.Int64),
         gc3=(2 + 38 * c("u_gc3")).round().cast(pl.Int64),
         gb=(1 + 2 * c("u_gb")).round().cast(pl.Int64),
         gx=(2 + 13 * c("u_gx")).round().cast(pl.Int64),
     ).with_columns(
-        a=pl.when(c("kind") == 1).then(0).when(c("kind") == 2).then(c("c")).otherwise(1 + (c("u_a") < 0.3).cast(pl.Int64)),
+        a=pl.when(c("kind") == 1).then(0).when(c("kind") == 2).then(c("c"))
+        .otherwise(1 + (c("u_a") < 0.3).cast(pl.Int64)),
     ).with_columns(n=c("pre") + c("c") + c("b") + c("x") + c("a") + c("z"))
 
     # Trim each shop's sessions to its message quota.
     per_sess = t.group_by("sess", maintain_order=True).agg(c("n").sum())
     s = s.with_columns(n=per_sess["n"])
-    keep = (c("n").cum_sum().over("shop_idx") - c("n")) < c("quota")
-    kept = s.select(keep)["n"]
+    kept = s.select((c("n").cum_sum().over("shop_idx") - c("n") < c("quota")).alias("keep"))["keep"]
     s = s.filter(kept)
     t = t.filter(pl.lit(kept).gather(c("sess")))
 
@@ -310,35 +311,35 @@ def _conversations(shops: pl.DataFrame, days: int, scope: str, showcase: bool):
     e2, e3 = e1 + c("b"), e1 + c("b") + c("x")
     e4 = e3 + c("a")
     j = c("j")
-    slot = (pl.when(j < e0).then(pl.lit("pre")).when(j < e1).then(pl.lit("cust")).when(j < e2).then(pl.lit("bot"))
-            .when(j < e3).then(pl.lit("xfer")).when(j < e4).then(pl.lit("agent")).otherwise(pl.lit("tail")))
+    slot = (pl.when(j < e0).then(PRE).when(j < e1).then(CUST).when(j < e2).then(BOT).when(j < e3).then(XFER)
+            .when(j < e4).then(AGENT).otherwise(TAIL))
     m = m.with_columns(slot=slot, k=pl.when(j < e1).then(j - e0).otherwise(j - e3))
     pre_elapsed = ((c("c") >= 2).cast(pl.Int64) * c("gc2") + (c("c") >= 3).cast(pl.Int64) * c("gc3")
                    + c("b") * c("gb") + c("x") * c("gx"))
     slot, k, first_turn, last_turn = c("slot"), c("k"), c("t") == 0, (c("t") == c("T") - 1) & (c("T") > 1)
-    gap = (pl.when(slot == "pre").then(0)
-           .when((slot == "cust") & (k == 0)).then(
+    gap = (pl.when(slot == PRE).then(0)
+           .when((slot == CUST) & (k == 0)).then(
                pl.when(c("kind") == 2).then((30 + c("think") * 4).clip(upper_bound=1700)).when(first_turn).then(0)
                .otherwise(c("think")))
-           .when(slot == "cust").then(pl.when(k == 1).then(c("gc2")).otherwise(c("gc3")))
-           .when(slot == "bot").then(c("gb"))
-           .when(slot == "xfer").then(c("gx"))
-           .when((slot == "agent") & (k == 0)).then(pl.max_horizontal(pl.lit(1), c("rt") - pre_elapsed))
-           .when(slot == "agent").then((3 + 37 * c("u_gap")).round().cast(pl.Int64))
+           .when(slot == CUST).then(pl.when(k == 1).then(c("gc2")).otherwise(c("gc3")))
+           .when(slot == BOT).then(c("gb"))
+           .when(slot == XFER).then(c("gx"))
+           .when((slot == AGENT) & (k == 0)).then(pl.max_horizontal(pl.lit(1), c("rt") - pre_elapsed))
+           .when(slot == AGENT).then((3 + 37 * c("u_gap")).round().cast(pl.Int64))
            .otherwise((20 + 280 * c("u_gap")).round().cast(pl.Int64)))
-    cat = (pl.when(slot == "pre").then(CAT["remind"])
-           .when((slot == "cust") & (k == 0)).then(
+    cat = (pl.when(slot == PRE).then(CAT["remind"])
+           .when((slot == CUST) & (k == 0)).then(
                pl.when(c("kind") == 2).then(CAT["remind_reply"]).when(first_turn).then(CAT["open"])
                .when(last_turn).then(CAT["thanks"]).otherwise(CAT["follow"]))
-           .when(slot == "cust").then(CAT["ask"])
-           .when(slot == "bot").then(CAT["bot"])
-           .when((slot == "agent") & (k == 0)).then(
+           .when(slot == CUST).then(CAT["ask"])
+           .when(slot == BOT).then(CAT["bot"])
+           .when((slot == AGENT) & (k == 0)).then(
                pl.when(c("kind") == 2).then(CAT["remind_thanks"]).when(first_turn).then(CAT["greet"])
                .when(last_turn).then(CAT["close"]).otherwise(CAT["info"]))
-           .when(slot == "agent").then(CAT["info"])
+           .when(slot == AGENT).then(CAT["info"])
            .otherwise(CAT["tail"]))
-    role = (pl.when(slot.is_in(["pre", "agent"])).then(1).when(slot == "cust").then(0)
-            .when(slot == "bot").then(2).otherwise(3))
+    role = (pl.when(slot.is_in([PRE, AGENT])).then(1).when(slot == CUST).then(0)
+            .when(slot == BOT).then(2).otherwise(3))
     m = m.with_columns(gap=gap.cast(pl.Int64), cat=cat, role=role)
     cs = c("gap").cum_sum()
     m = m.with_columns(offset=cs - pl.when((c("t") == 0) & (c("j") == 0)).then(cs).forward_fill())
@@ -368,7 +369,7 @@ def _conversations(shops: pl.DataFrame, days: int, scope: str, showcase: bool):
     m = m.join(s.select("sess", "shop_id", "group", "customer_id", "session_id", "a1", "a2"), on="sess",
                how="left", maintain_order="left").sort("shop_idx", "sent_at", "sess", "t", "j")
     content = _phrase(c("cat"), c("u_text"))
-    content = (pl.when(c("slot") == "xfer").then(pl.format("会话已转接至{}", _agent(c("shop_id"), c("a2"))))
+    content = (pl.when(c("slot") == XFER).then(pl.format("会话已转接至{}", _agent(c("shop_id"), c("a2"))))
                .otherwise(content))
     if showcase:  # a few customers press Enter mid-message (quoted newlines), in the Chinese shop group only
         content = (pl.when((c("group") == 1) & (c("role") == 0) & (c("u_ml") < 0.004))
@@ -404,8 +405,8 @@ def _orders(shops: pl.DataFrame, s: pl.DataFrame, days: int, scope: str) -> pl.D
     # From inquiries: most pay within minutes, some the next day, a few 2-3 days later, some never.
     created = c("start") + (c("d") * c("u_o1")).round().cast(pl.Int64) + 30 + (600 * c("u_o2")).round().cast(pl.Int64)
     next_day = (c("start") // DAY + 1) * DAY + (8 * 3600 + c("u_o4") * 15.5 * 3600).round().cast(pl.Int64)
-    inquiry = (s.filter((c("kind") <= 1) & (c("u_conv") < pl.when(c("kind") == 0).then(c("conv_p") / 0.92).otherwise(0.1)))
-               .with_columns(created_at=created).with_columns(
+    orders_p = pl.when(c("kind") == 0).then(c("conv_p") / 0.92).otherwise(0.1)
+    inquiry = (s.filter((c("kind") <= 1) & (c("u_conv") < orders_p)).with_columns(created_at=created).with_columns(
         paid_at=pl.when(c("u_mode") < 0.78).then(c("created_at") + pay_soon)
         .when(c("u_mode") < 0.94).then(pl.max_horizontal(next_day, c("created_at") + 60))
         .when(c("u_mode") < 0.97).then(c("created_at") + (50 * 3600 + c("u_o4") * 20 * 3600).round().cast(pl.Int64))))
@@ -413,28 +414,30 @@ def _orders(shops: pl.DataFrame, s: pl.DataFrame, days: int, scope: str) -> pl.D
     remind = (s.filter(c("kind") == 2).with_columns(
         created_at=c("start") - 1200 - (c("u_o1") * 16000).round().cast(pl.Int64),
         paid_at=pl.when(c("u_mode") < 0.45).then(c("start") + c("d") + 60 + (c("u_o4") * 1800).round().cast(pl.Int64))))
-    cols = ("shop_idx", "shop_id", "customer_id", "created_at", "paid_at", "u_z1")
+    cols = ("shop_idx", "shop_id", "customer_id", "created_at", "paid_at")
     # Silent buyers: orders without any chat, from customers outside the chatting pool.
     n_silent = s.filter(c("kind") <= 1).group_by("shop_idx", maintain_order=True).agg(n=(pl.len() * 0.9).round())
     silent = (shops.join(n_silent, on="shop_idx", how="inner", maintain_order="left")
-              .select("shop_idx", "shop_id", "prefix", "n_cust", k=pl.int_ranges(0, c("n").cast(pl.Int64))).explode("k"))
+              .select("shop_idx", "shop_id", "prefix", "n_cust", k=pl.int_ranges(0, c("n").cast(pl.Int64)))
+              .explode("k"))
     silent = _rand(silent, f"{scope}/silent", "cust", "day", "hour", "sec", "mode", "z1", "z2")
     silent = silent.with_columns(
         created_at=(_when(silent["u_day"], _day_cdf(days)) * DAY + _when(silent["u_hour"], _hour_cdf()) * 3600
                     + (silent["u_sec"] * 3600).floor().cast(pl.Int64)),
         customer_id=_customer(c("n_cust") + (c("u_cust") * c("n_cust") * 2).floor().cast(pl.Int64)),
     ).with_columns(paid_at=pl.when(c("u_mode") < 0.93).then(c("created_at") + pay_soon))
-    o = pl.concat([inquiry.select(cols), remind.select(cols), silent.select(cols)])
-    o = o.filter(c("created_at").is_between(0, days * DAY, closed="left")).join(shops.select("shop_idx", "price"), on="shop_idx",
-                                                   maintain_order="left")
-    o = _rand(o.sort("shop_idx", "created_at", "customer_id"), f"{scope}/amounts", "a", "id")
+    o = pl.concat([inquiry.select(cols), remind.select(cols), silent.select(cols)]).with_row_index("i")
+    o = (o.filter(c("created_at").is_between(0, days * DAY, closed="left"))
+         .join(shops.select("shop_idx", "price"), on="shop_idx", maintain_order="left")
+         .sort("shop_idx", "created_at", "i"))
+    o = _rand(o, f"{scope}/amounts", "a1", "a2", "id")
     return o.select(
         "shop_idx",
         order_id=(3_000_000_000_000_000_000 + c("shop_idx") * 10_000_000_000_000
                   + pl.int_range(pl.len()).over("shop_idx") * 1000 + (c("u_id") * 1000).floor().cast(pl.Int64))
         .cast(pl.String),
         shop_id="shop_id", customer_id="customer_id", created_at="created_at", paid_at="paid_at",
-        amount=(c("price") * (0.5 * _normal("u_a", "u_z1")).exp()).round().cast(pl.Int64).clip(500),  # cents
+        amount=(c("price") * (0.5 * _normal("u_a1", "u_a2")).exp()).round().cast(pl.Int64).clip(500),  # cents
     )
 
 
@@ -602,8 +605,10 @@ def _showcase_files(shops: pl.DataFrame, cut: int) -> list[FileSpec]:
         f("reviews.csv", "reviews", COLUMNS["reviews"], as_of=cut, time="isot"),
         f("targets.csv", "targets", COLUMNS["targets"], headers="zh"),
     ]
-    return [replace(spec, name=spec.name.replace(f"S00{spec.groups[0] + 1}", tag[spec.groups[0]]))
-            for spec in specs if spec.groups is None or ids[spec.groups[0]]]
+    named = [spec if spec.groups is None else replace(spec, name=spec.name.replace(f"S00{spec.groups[0] + 1}",
+                                                                                    tag[spec.groups[0]]))
+             for spec in specs]
+    return [spec for spec in named if spec.groups is None or ids[spec.groups[0]]]
 
 
 def _bulk_files(days: int, cut: int, lo: int = 0, suffix: str | None = None, prev: int | None = None) -> list[FileSpec]:

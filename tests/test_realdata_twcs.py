@@ -135,17 +135,17 @@ class Run:
         self.lake = Lake(root / "lake")
         self.result = jobs.run(inbox, self.lake, CONFIG)
 
+        self.con = duckdb.connect(str(self.lake.warehouse), read_only=True)
+
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.lake.warehouse), read_only=True)
-        try:
-            return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
+        return self.con.execute(sql, params).fetchall()
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Run:
-    return Run(tmp_path_factory.mktemp("twcs"))
+def run(tmp_path_factory):
+    r = Run(tmp_path_factory.mktemp("twcs"))
+    yield r
+    r.con.close()
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +211,7 @@ def test_a_broken_row_and_a_bad_time_are_rejected_with_their_lines(tmp_path):
     # Thread 8 (tweets 8, 6, 5, 4, 3, 2, 1) keeps the other five; tweet 4, rejected, still links 3 to 5 (so 1 and 3
     # stay in thread 8). FRT: customer 8 at 21:45:10 → sprintcare 6 at 21:46:24.
     assert r.query("SELECT messages, frt_seconds FROM sessions WHERE session_id = '8'") == [(5, 74.0)]
+    r.con.close()
 
 
 # --- sessions and KPIs against the independent computation ---------------------------------------------------------

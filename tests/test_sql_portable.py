@@ -240,7 +240,7 @@ def violations(sql: str, name: str = "snippet", bool_columns: set[str] = frozens
         if isinstance(node, exp.Window) and not isinstance(node.this, exp.Identifier):  # not a WINDOW w AS def
             order, spec = _window_spec(node)
             keys = order.expressions if order is not None else []
-            ordered_frame = isinstance(node.this, exp.AggFunc) and keys
+            ordered_frame = isinstance(node.this, exp.AggFunc) and not isinstance(node.this, RANKING) and bool(keys)
             if isinstance(node.this, RANKING) or ordered_frame:
                 if not keys:
                     bad("window_order", node, "a ranking or offset window needs ORDER BY with a unique tie-breaker")

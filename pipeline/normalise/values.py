@@ -30,24 +30,35 @@ def text(raw: pl.Expr) -> Parsed:
     return raw, _NULL_TEXT
 
 
+def _only_where_null(done: pl.Expr, text: pl.Expr) -> pl.Expr:
+    # Parsing a column that is null where an earlier parser succeeded costs next to nothing for those rows.
+    return pl.when(done.is_null()).then(text)
+
+
 def timestamp(raw: pl.Expr, tz: str) -> Parsed:
     """Local time of `tz`: a time without offset is already local; one with an offset is converted."""
-    s = raw.str.strip_chars().str.replace_all("/", "-").str.replace("T", " ")
-    offset = s.str.extract(_OFFSET, 1)
-    base = s.str.replace(_OFFSET, "").str.strip_chars()
-    naive = pl.coalesce([base.str.to_datetime(f, strict=False, time_unit="us") for f in _TIME_FORMATS])
+    s = raw.str.strip_chars()
+    fast = s.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)  # the common form, cheaply
+    rest = _only_where_null(fast, s).str.replace_all("/", "-").str.replace("T", " ")
+    offset = rest.str.extract(_OFFSET, 1)
+    base = rest.str.replace(_OFFSET, "").str.strip_chars()
+    naive = None
+    for f in _TIME_FORMATS:
+        parsed = (base if naive is None else _only_where_null(naive, base)).str.to_datetime(
+            f, strict=False, time_unit="us")
+        naive = parsed if naive is None else pl.coalesce([naive, parsed])
     sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
     digits = offset.str.replace_all(r"[^0-9]", "")
     offset_s = sign * (digits.str.slice(0, 2).cast(pl.Int64, strict=False) * 3600
                        + digits.str.slice(2, 2).cast(pl.Int64, strict=False) * 60)
     offset_s = pl.when(offset == "Z").then(0).otherwise(offset_s)
     converted = (
-        (naive - pl.duration(seconds=offset_s))
+        pl.when(offset.is_not_null()).then(naive - pl.duration(seconds=offset_s))
         .dt.replace_time_zone("UTC")
         .dt.convert_time_zone(tz)
         .dt.replace_time_zone(None)
     )
-    value = pl.when(offset.is_null()).then(naive).otherwise(converted)
+    value = pl.coalesce([fast, pl.when(offset.is_null()).then(naive).otherwise(converted)])
     reason = "not a timestamp (expected YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS or ISO 8601 with optional offset)"
     return value, _fail(raw, value.is_not_null(), reason)
 

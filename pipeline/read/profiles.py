@@ -19,7 +19,8 @@ text, response_tweet_id, in_response_to_tweet_id` (plus pandas' unnamed index co
 - A thread is a session: session_id = the root tweet_id of the reply chain. The chain follows
   in_response_to_tweet_id ("3.0" means tweet 3) until a tweet that replies to nothing, or whose parent is not in
   the file (many parents are outside a sample): that tweet is the root. Resolution is pointer jumping with polars
-  self-joins. A reply cycle (impossible on Twitter, handled anyway) is one thread named by its smallest tweet_id.
+  self-joins. A reply cycle (impossible on Twitter, handled anyway) is one thread named by its smallest tweet_id
+  (compared as text).
 - shop_id (every tweet of a thread): the company account that tweets in the thread when there is exactly one.
   Otherwise (no company tweet, or several companies): the account addressed by the first @mention of the root
   tweet's text when it is a company account seen in the file (matched ignoring case, written as the company
