@@ -36,6 +36,10 @@ def _value(value: float | None, unit: str) -> str:
     return f"{value:.{digits}f}{' %' if unit == '%' else ' s'}"
 
 
+def _amount(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
 def report(lake: Lake, grain: str = "month", level: str = "shop") -> str:
     sql, params = kpi_query(lake, grain, level)
     con = duckdb.connect()
@@ -60,5 +64,5 @@ def report(lake: Lake, grain: str = "month", level: str = "shop") -> str:
             zh, en, unit = KPI_NAMES[kpi]
             mark = " (provisional)" if provisional else ""
             lines.append(f"{_pad(zh + ' ' + en, name_w)}  {_value(value, unit):>11}  {band:<8} "
-                         f"{num:g}/{den:g}{mark}")
+                         f"{_amount(num)}/{_amount(den)}{mark}")
     return "\n".join(lines).lstrip("\n")
