@@ -19,8 +19,9 @@ from .land.ingest import FileResult
 from .land.lake import Lake, LakeError
 from .publish.export import FORMATS, GRAINS, LEVELS, ExportError
 from .read import ReadError
+from .schemas.validate import SchemaViolation
 
-_EXPECTED = (ConfigError, LakeError, ExportError, ReadError, jobs.UnknownFiles, OSError)
+_EXPECTED = (ConfigError, LakeError, ExportError, ReadError, SchemaViolation, jobs.UnknownFiles, OSError)
 
 
 def _errors(fn):

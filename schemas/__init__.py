@@ -1,0 +1,15 @@
+"""pandera schemas of every table the pipeline lands or publishes, one DataFrameModel per table.
+
+`TABLES` maps a table name to its model. The lake's kinds and rejects are in `sources`, the derived tables and the
+published KPI table in `derived`.
+"""
+from .derived import Conversions, Kpi, Sessions, Turns
+from .sources import Complaints, Messages, Orders, Ratings, Rejects, Reviews, Targets
+
+TABLES = {
+    "messages": Messages, "ratings": Ratings, "orders": Orders, "complaints": Complaints, "reviews": Reviews,
+    "targets": Targets, "rejects": Rejects, "sessions": Sessions, "turns": Turns, "conversions": Conversions,
+    "kpi": Kpi,
+}
+
+__all__ = ["TABLES", *(m.__name__ for m in TABLES.values())]

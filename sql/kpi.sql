@@ -20,9 +20,8 @@ valued AS (
     SELECT
         v.*,
         CASE
-            WHEN v.denominator = 0 THEN CAST(NULL AS DOUBLE)
-            WHEN v.kpi IN ('frt_seconds', 'avg_response_seconds') THEN v.numerator / v.denominator
-            ELSE v.numerator * 100 / v.denominator
+            WHEN v.kpi IN ('frt_seconds', 'avg_response_seconds') THEN v.numerator / NULLIF(v.denominator, 0)
+            ELSE v.numerator * 100 / NULLIF(v.denominator, 0)
         END AS value
     FROM kpi_values AS v
 ),

@@ -18,6 +18,8 @@ import polars as pl
 from ..config import Config, ConfigError
 from ..kinds import KINDS, Kind
 from ..normalise import normalise
+from ..schemas import TABLES
+from ..schemas.validate import SchemaViolation, validate_parquet
 from ..read import ReadError, load_mapping, mapping_for, open_table, resolve_headers
 from ..read.profiles import apply_profile
 from .lake import FileEntry, Lake, Manifest, fsync_file
@@ -82,7 +84,7 @@ def ingest(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[Fi
             seq = manifest.next_seq + len(landed)
             try:
                 result, entry = _land_file(con, lake, manifest, landed, kind, path, seq, sha, config, mapping)
-            except (ReadError, Refused, ConfigError, ValueError) as e:
+            except (ReadError, Refused, ConfigError, SchemaViolation, ValueError) as e:
                 results.append(FileResult(path, kind_name, "refused", message=str(e)))
                 continue
             finally:
@@ -160,7 +162,8 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
         ) TO '{lake.path(data_rel)}' (FORMAT parquet, COMPRESSION zstd)
     """, [seq])
     fsync_file(lake.path(data_rel))
-    accepted = con.execute("SELECT count(*) FROM read_parquet(?)", [str(lake.path(data_rel))]).fetchall()[0][0]
+    # The schema is the landing's post-condition: a violation is a bug of normalise, never landed silently.
+    accepted = validate_parquet(lake.path(data_rel), TABLES[kind.name])
 
     rejects_rel = None
     if rejected:
@@ -175,6 +178,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
             ) TO '{lake.path(rejects_rel)}' (FORMAT parquet, COMPRESSION zstd)
         """, [kind.name, str(path), seq])
         fsync_file(lake.path(rejects_rel))
+        validate_parquet(lake.path(rejects_rel), TABLES["rejects"])
 
     entry = FileEntry(
         seq=seq, sha256=sha, name=str(path), kind=kind.name, read=read, accepted=accepted, rejected=rejected,

@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ..schemas import TABLES
+from ..schemas.validate import validate_parquet
 from ..land.lake import Lake, Manifest, fsync_file
 from ..land.views import source_views
 
@@ -32,6 +34,8 @@ def write_generation(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
         order = " ORDER BY grain, period_start, shop_id, agent_id NULLS FIRST, kpi" if table == "kpi" else ""
         con.execute(f"COPY (SELECT * FROM {table}{order}) TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
         fsync_file(target)
+        if table in TABLES:
+            validate_parquet(target, TABLES[table])
     return {"dir": rel, "generation": generation, "inputs": [f.seq for f in manifest.files]}
 
 

@@ -1,0 +1,86 @@
+"""Derived tables (SPEC §2) and the published KPI table (SPEC §6)."""
+import polars as pl
+import pandera.polars as pa
+
+TS = pl.Datetime("us")
+GRAINS = ["day", "week", "month", "quarter", "year"]
+KPIS = ["frt_seconds", "avg_response_seconds", "reply_rate", "inquiry_conversion_rate", "satisfaction_rate",
+        "complaint_rate", "target_achievement_rate", "bad_review_rate"]
+BANDS = ["AAAAA", "AAAA", "AAA", "below", "pass", "fail", "no_data", "unrated"]
+
+
+class Sessions(pa.DataFrameModel):
+    shop_id: str
+    session_id: str
+    customer_id: str
+    started_at: TS
+    ended_at: TS
+    started_on: pl.Date
+    messages: pl.Int64 = pa.Field(ge=1)
+    is_inquiry: bool
+    agent_id: str = pa.Field(nullable=True)
+    first_customer_at: TS = pa.Field(nullable=True)
+    first_agent_at: TS = pa.Field(nullable=True)
+    replied: bool
+    frt_seconds: pl.Float64 = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        strict = True
+        unique = ["shop_id", "session_id"]
+
+
+class Turns(pa.DataFrameModel):
+    shop_id: str
+    session_id: str
+    turn_no: pl.Int64 = pa.Field(ge=1)
+    started_on: pl.Date
+    started_at: TS
+    answered_at: TS = pa.Field(nullable=True)
+    agent_id: str = pa.Field(nullable=True)
+    response_seconds: pl.Float64 = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        strict = True
+        unique = ["shop_id", "session_id", "turn_no"]
+
+
+class Conversions(pa.DataFrameModel):
+    order_id: str = pa.Field(unique=True)
+    shop_id: str
+    customer_id: str
+    paid_at: TS
+    amount: pl.Float64 = pa.Field(nullable=True)
+    session_id: str
+    session_started_at: TS
+
+    class Config:
+        strict = True
+
+
+class Kpi(pa.DataFrameModel):
+    """The `kpi` view and every export: exactly the columns of SPEC §6."""
+
+    grain: str = pa.Field(isin=GRAINS)
+    period: str
+    period_start: pl.Date
+    shop_id: str
+    agent_id: str = pa.Field(nullable=True)
+    kpi: str = pa.Field(isin=KPIS)
+    value: pl.Float64 = pa.Field(nullable=True, ge=0)
+    numerator: pl.Float64 = pa.Field(ge=0)
+    denominator: pl.Float64 = pa.Field(ge=0)
+    band: str = pa.Field(isin=BANDS)
+    provisional: bool
+
+    class Config:
+        strict = True
+        unique = ["grain", "period", "shop_id", "agent_id", "kpi"]
+
+    @pa.dataframe_check
+    def no_value_without_denominator(cls, data) -> pl.LazyFrame:
+        lf = data.lazyframe
+        return lf.select((pl.col("denominator") > 0) == pl.col("value").is_not_null())
+
+    @pa.dataframe_check
+    def no_data_band_iff_no_value(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("band") == "no_data") == pl.col("value").is_null())

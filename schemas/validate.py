@@ -1,0 +1,42 @@
+"""Validate a Parquet table against its schema in bounded batches, every failure of a batch in one report."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandera.polars as pa
+import polars as pl
+import pyarrow.parquet as pq
+
+
+class SchemaViolation(Exception):
+    pass
+
+
+def validate_parquet(path: Path, model: type[pa.DataFrameModel], batch_rows: int = 1_000_000) -> int:
+    """Check every row of `path` (eagerly, lazy=True: all failures listed); returns the rows checked."""
+    rows = 0
+    parquet = pq.ParquetFile(path)
+    batches = parquet.iter_batches(batch_size=batch_rows)
+    for batch in batches:
+        frame = pl.from_arrow(batch)
+        _validate(frame, model, path)
+        rows += frame.height
+    if rows == 0:
+        _validate(pl.from_arrow(parquet.schema_arrow.empty_table()), model, path)
+    return rows
+
+
+def validate_frame(frame: pl.DataFrame, model: type[pa.DataFrameModel], where: str) -> None:
+    _validate(frame, model, where)
+
+
+def _validate(frame: pl.DataFrame, model: type[pa.DataFrameModel], where) -> None:
+    try:
+        model.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as e:
+        failures = []
+        for group in e.message.values():
+            for items in group.values():
+                failures += [f"{i.get('column')}: {i.get('error')}" for i in items]
+        raise SchemaViolation(f"{where}: breaks the {model.__name__} schema: " + "; ".join(failures[:10])) from None
