@@ -12,8 +12,8 @@ from .band import band, load_thresholds
 from .config import Config
 from .derive import derive
 from .kinds import KINDS
-from .land.ingest import FileResult, connect, ingest
-from .land.lake import Lake, LakeError
+from .land.ingest import FileResult, connect, ingest, land
+from .land.lake import Lake, LakeError, Manifest
 from .land.views import source_views
 from .measure import measure
 from .publish.export import export as export_rows
@@ -75,47 +75,61 @@ def _fingerprint(config: Config) -> str:
     return hashlib.sha256(settings.encode() + thresholds).hexdigest()[:16]
 
 
+def _derive_and_publish(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataFrame) -> int:
+    """Compute everything from the lake `manifest` describes into a new derived generation named in `manifest`
+    (not yet committed). Returns the number of KPI rows."""
+    lake.tmp.mkdir(parents=True, exist_ok=True)
+    con = connect(lake, config)
+    try:
+        for name, select in source_views(lake, manifest).items():
+            con.execute(f'CREATE VIEW "{name}" AS {select}')
+        con.register("kinds_frame", pl.DataFrame({"kind": sorted(manifest.kinds())},
+                                                 schema={"kind": pl.String}).to_arrow())
+        con.execute("CREATE TABLE lake_kinds AS SELECT * FROM kinds_frame")
+        derive(con, config)
+        measure(con)
+        band(con, thresholds)
+        rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
+        derived = write_generation(con, lake, manifest)
+    finally:
+        con.close()
+    manifest.derived = {**derived, "config": _fingerprint(config)}
+    return rows
+
+
+def _up_to_date(manifest: Manifest, config: Config) -> bool:
+    current = manifest.derived or {}
+    return current.get("inputs") == [f.seq for f in manifest.files] and current.get("config") == _fingerprint(config)
+
+
 def compute(lake: Lake, config: Config, force: bool = True) -> int | None:
     """Derive, measure and band everything in the lake; publish a new derived generation and the warehouse.
 
     With force=False, does nothing when the derived tables already cover every ingested file with this config.
     Returns the number of KPI rows, or None when nothing needed computing."""
     thresholds = load_thresholds(config.thresholds)
-    fingerprint = _fingerprint(config)
     with lake.writing() as manifest:
-        current = manifest.derived or {}
-        up_to_date = (current.get("inputs") == [f.seq for f in manifest.files]
-                      and current.get("config") == fingerprint)
-        if up_to_date and not force:
-            refresh_warehouse(lake, manifest)
-            return None
-        lake.tmp.mkdir(parents=True, exist_ok=True)
-        con = connect(lake, config)
-        try:
-            for name, select in source_views(lake, manifest).items():
-                con.execute(f'CREATE VIEW "{name}" AS {select}')
-            con.register("kinds_frame", pl.DataFrame({"kind": sorted(manifest.kinds())},
-                                                     schema={"kind": pl.String}).to_arrow())
-            con.execute("CREATE TABLE lake_kinds AS SELECT * FROM kinds_frame")
-            derive(con, config)
-            measure(con)
-            band(con, thresholds)
-            rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
-            derived = write_generation(con, lake, manifest)
-        finally:
-            con.close()
-        manifest.derived = {**derived, "config": fingerprint}
-        lake.commit(manifest)
+        if force or not _up_to_date(manifest, config):
+            rows = _derive_and_publish(lake, manifest, config, thresholds)
+            lake.commit(manifest)
+        else:
+            rows = None
         refresh_warehouse(lake, manifest)
     return rows
 
 
 def run(inbox: Path, lake: Lake, config: Config) -> RunResult:
+    """The nightly job: land the inbox's new files and recompute, committed together (SPEC §1.3: a run killed at
+    any point leaves the lake as before or as after it)."""
     files, _ = inbox_files(inbox, config.skip_unknown)
-    result = RunResult(files=ingest(lake, files, config))
-    rows = compute(lake, config, force=False)
-    result.computed = rows is not None
-    result.kpi_rows = rows or 0
+    thresholds = load_thresholds(config.thresholds)
+    with lake.writing() as manifest:
+        result = RunResult(files=land(lake, manifest, files, config))
+        if not _up_to_date(manifest, config):
+            result.kpi_rows = _derive_and_publish(lake, manifest, config, thresholds)
+            result.computed = True
+            lake.commit(manifest)
+        refresh_warehouse(lake, manifest)
     return result
 
 

@@ -118,6 +118,35 @@ def test_truncated_file_gives_a_clear_error_without_traceback(tmp_path, command)
     assert "never closed" in result.output
 
 
+def _cut(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def test_truncated_files_of_every_format_are_refused_cleanly(tmp_path):
+    import gzip
+
+    import polars as pl
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    frame = pl.DataFrame({"shop_id": ["S1"] * 200, "customer_id": ["C1"] * 200, "sender_role": ["customer"] * 200,
+                          "sent_at": [f"2026-11-27 10:{i // 60:02d}:{i % 60:02d}" for i in range(200)]})
+    (inbox / "messages_cut.csv.gz").write_bytes(_cut(gzip.compress(frame.write_csv().encode())))
+    frame.write_excel(tmp_path / "full.xlsx")
+    (inbox / "messages_cut.xlsx").write_bytes(_cut((tmp_path / "full.xlsx").read_bytes()))
+    frame.write_parquet(tmp_path / "full.parquet")
+    (inbox / "messages_cut.parquet").write_bytes(_cut((tmp_path / "full.parquet").read_bytes()))
+    lines = frame.write_ndjson().encode()
+    (inbox / "messages_cut.jsonl").write_bytes(lines[: lines.index(b"\n", len(lines) // 2) + 20])  # mid-record
+    messages_file(inbox / "messages_ok.csv")
+    lake = tmp_path / "lake"
+    result = cskpi("run", inbox, "--lake", lake)
+    assert result.exit_code == 1
+    for name in ("messages_cut.csv.gz", "messages_cut.xlsx", "messages_cut.parquet", "messages_cut.jsonl"):
+        assert f"Error: {inbox / name}" in result.output
+    assert warehouse(lake, "SELECT file FROM ingested_files") == [(str(inbox / "messages_ok.csv"),)]
+
+
 # --- cskpi run: kinds, unknown files, exit codes ------------------------------------------------------------------
 
 def test_run_places_files_by_name_and_by_folder(tmp_path):
@@ -254,6 +283,27 @@ def test_run_with_a_mapping_file(tmp_path):
         ("B1", "2026-11-27 10:00:00")]
 
 
+def test_paths_with_spaces_and_chinese_names(tmp_path):
+    inbox = tmp_path / "收件箱 11月"
+    path = messages_file(inbox / "messages_小店 A.csv", conversation() + [["m9", "S1", "C1", None, "?", "2026-11-27 "
+                                                                           "10:02:00", "x"]])
+    (tmp_path / "cskpi.toml").write_text("max_reject_ratio = 0.5\n", encoding="utf-8")
+    lake = tmp_path / "客服 数据" / "lake"
+    result = cskpi("run", inbox, "--lake", lake, "--config", tmp_path / "cskpi.toml")
+    assert result.exit_code == 0, result.output
+    assert warehouse(lake, "SELECT count(*) FROM messages") == [(4,)]
+    assert warehouse(lake, "SELECT file, line FROM rejects") == [(str(path), 6)]
+
+
+def test_lake_path_with_an_apostrophe(tmp_path):
+    inbox = tmp_path / "inbox"
+    messages_file(inbox / "messages_a.csv")
+    lake = tmp_path / "shop's lake"
+    result = cskpi("run", inbox, "--lake", lake)
+    assert result.exit_code == 0, result.output
+    assert warehouse(lake, "SELECT count(*) FROM messages") == [(4,)]
+
+
 # --- re-run ------------------------------------------------------------------------------------------------------------
 
 def full_inbox(tmp_path: Path) -> Path:
@@ -315,15 +365,17 @@ def view_paths(lake: Path) -> list[str]:
     return [r[0] for r in warehouse(lake, "SELECT sql FROM duckdb_views() WHERE NOT internal")]
 
 
-@pytest.mark.parametrize("repair", [
-    ["run", "{empty}", "--lake", "{lake}"],
-    ["compute", "--lake", "{lake}"],
-    ["export", "--lake", "{lake}", "--period", "day"],
-    ["report", "--lake", "{lake}"],
-    ["ingest", "messages", "{empty}/messages_empty.csv", "--lake", "{lake}"],
-], ids=["run", "compute", "export", "report", "ingest"])
-@pytest.mark.parametrize("how", ["move", "copy"])
-def test_a_moved_or_copied_lake_keeps_working(tmp_path, repair, how):
+REPAIRS = {
+    "run": ["run", "{empty}", "--lake", "{lake}"],
+    "compute": ["compute", "--lake", "{lake}"],
+    "export": ["export", "--lake", "{lake}", "--period", "day"],
+    "report": ["report", "--lake", "{lake}"],
+    "ingest": ["ingest", "messages", "{zero}", "--lake", "{lake}"],
+}
+
+
+@pytest.mark.parametrize("how,command", [("move", c) for c in REPAIRS] + [("copy", "run"), ("copy", "export")])
+def test_a_moved_or_copied_lake_keeps_working(tmp_path, how, command):
     inbox = full_inbox(tmp_path)
     old = tmp_path / "old" / "lake"
     assert cskpi("run", inbox, "--lake", old).exit_code == 0
@@ -338,11 +390,13 @@ def test_a_moved_or_copied_lake_keeps_working(tmp_path, repair, how):
         shutil.rmtree(old)  # a copy must not read the original's files
     empty = tmp_path / "empty"
     empty.mkdir()
-    (empty / "messages_empty.csv").write_bytes(b"")
-    result = cskpi(*[a.format(empty=empty, lake=new) for a in repair])
+    zero = tmp_path / "messages_empty.csv"
+    zero.write_bytes(b"")
+    result = cskpi(*[a.format(empty=empty, zero=zero, lake=new) for a in REPAIRS[command]])
     assert result.exit_code == 0, result.output
     assert warehouse(new, "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM kpi), "
-                          "(SELECT count(*) FROM ingested_files)")[0][:2] == counts[0][:2]
+                          "(SELECT count(*) FROM ingested_files)") == [
+        (*counts[0][:2], counts[0][2] + (command == "ingest"))]
     for sql in view_paths(new):
         assert str(old) not in sql
     assert all(str(new.resolve()) in sql for sql in view_paths(new) if "read_parquet(" in sql)

@@ -199,24 +199,26 @@ REJECT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kind,column,bad,reason", REJECT_CASES,
-                         ids=[f"{k}-{c}-{v or 'empty'}" for k, c, v, _ in REJECT_CASES])
-def test_each_reject_reason(tmp_path, kind, column, bad, reason):
-    other_key = {ID[kind]: "S2"} if kind == "targets" else {ID[kind]: "X2"}
-    if column == ID[kind]:
-        other_key = {}
-    path = kind_csv(tmp_path / f"{kind}.csv", kind, [row(kind), row(kind, **other_key, **{column: bad})])
+@pytest.mark.parametrize("kind", sorted({case[0] for case in REJECT_CASES}))
+def test_each_reject_reason(tmp_path, kind):
+    """One file per kind: a good row, then one bad row per case (line 3, 4, ...), each with its own key."""
+    cases = [case for case in REJECT_CASES if case[0] == kind]
+    rows = [row(kind)]
+    for i, (_, column, bad, _) in enumerate(cases):
+        key = {} if column == ID[kind] else {ID[kind]: f"X{i}"}
+        rows.append(row(kind, **key, **{column: bad}))
+    path = kind_csv(tmp_path / f"{kind}.csv", kind, rows)
     lake, results = ingest(tmp_path / "lake", [(kind, path)], LOOSE)
     r = only(results)
-    assert (r.status, r.read, r.accepted, r.rejected, r.duplicates) == ("landed", 2, 1, 1, 0)
-    ((line, got_column, got_reason, raw),) = rejects(lake, path)
-    assert (line, got_column) == (3, column)
-    assert reason in got_reason
-    expected_raw = None if bad == "" else bad  # empty strings are nulls (SPEC §1.1)
-    if reason == "missing required value" and bad.strip() == "":
-        assert raw in (None, bad)
-    else:
-        assert raw == expected_raw
+    assert (r.status, r.read, r.accepted, r.rejected, r.duplicates) == ("landed", len(rows), 1, len(cases), 0)
+    got = rejects(lake, path)
+    assert [g[:2] for g in got] == [(3 + i, column) for i, (_, column, _, _) in enumerate(cases)]
+    for (line, _, got_reason, raw), (_, column, bad, reason) in zip(got, cases):
+        assert reason in got_reason, (line, column, bad)
+        if reason == "missing required value":
+            assert raw in (None, bad), (line, column)  # an empty cell is null (SPEC §1.1)
+        else:
+            assert raw == bad, (line, column)
     assert query(lake, f"SELECT count(*) FROM {kind}") == [(1,)]
     assert_accounting(lake, results)
 
@@ -436,8 +438,6 @@ def test_two_headers_for_one_column_refuse_the_file(tmp_path, header):
     assert lake.manifest().files == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the refusal for two headers mapping to one column does not name the file "
-                                       "(ingest.py calls resolve_headers without path=)")
 def test_two_headers_for_one_column_message_names_the_file(tmp_path):
     path = write_csv(tmp_path / "m.csv", ["shop_id", "店铺ID", "customer_id", "sender_role", "sent_at"],
                      [["S1", "S2", "C1", "customer", "2026-11-27 10:00:00"]])
@@ -746,3 +746,33 @@ def test_gb18030_taobao_orders_with_chinese_headers(tmp_path):
     lake, results = ingest(tmp_path / "lake", [("orders", path)])
     assert (only(results).status, only(results).read, only(results).duplicates) == ("landed", 2, 1)
     assert query(lake, "SELECT status FROM orders") == [("等待买家付款",)]  # the last row of the file wins
+
+
+def test_reject_lines_in_other_formats(tmp_path):
+    """XLSX: the Excel row (header = row 1); JSON Lines: the physical line, blank lines counted; Parquet: the row."""
+    rows = [dict(zip(EN_HEADER, r)) for r in ZH_ROWS]
+    bad = {**rows[1], "message_id": "m3", "sender_role": "nobody"}
+    xlsx = tmp_path / "m.xlsx"
+    pl.DataFrame(rows + [bad], schema={h: pl.String for h in EN_HEADER}).write_excel(xlsx)
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_text("\n".join([json.dumps(rows[0]), "", json.dumps(rows[1]), "", json.dumps(bad)]) + "\n",
+                     encoding="utf-8")
+    parquet = tmp_path / "m.parquet"
+    pl.DataFrame([bad] + rows, schema={h: pl.String for h in EN_HEADER}).write_parquet(parquet)
+    lake, results = ingest(tmp_path / "lake", [("messages", xlsx), ("messages", jsonl), ("messages", parquet)],
+                           LOOSE)
+    assert [(r.status, r.read, r.rejected) for r in results] == [("landed", 3, 1)] * 3
+    assert [rejects(lake, p)[0][:2] for p in (xlsx, jsonl, parquet)] == [
+        (4, "sender_role"), (5, "sender_role"), (1, "sender_role")]
+    assert_accounting(lake, results)
+
+
+def test_same_content_as_another_kind_is_not_seen(tmp_path):
+    empty_messages = tmp_path / "messages.csv"
+    empty_messages.write_bytes(b"")
+    empty_complaints = tmp_path / "complaints.csv"
+    empty_complaints.write_bytes(b"")
+    lake, results = ingest(tmp_path / "lake", [("messages", empty_messages)])
+    _, more = ingest(tmp_path / "lake", [("complaints", empty_complaints)])
+    assert [r.status for r in results + more] == ["landed", "landed"]
+    assert lake.manifest().kinds() == {"messages", "complaints"}  # a complaints file was ingested (SPEC §4)

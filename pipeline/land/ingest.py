@@ -22,7 +22,7 @@ from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, validate_parquet
 from ..read import ReadError, load_mapping, mapping_for, open_table, resolve_headers
 from ..read.profiles import apply_profile
-from .lake import FileEntry, Lake, Manifest, fsync_file
+from .lake import FileEntry, Lake, Manifest, fsync_file, quote
 
 # The duplicate key of SPEC §1.3; where the id is optional and absent, a hash of the record's content.
 _HASHED = {
@@ -67,18 +67,20 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def ingest(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[FileResult]:
-    """Land (kind, path) pairs, in the order given, as one commit. Returns one result per file."""
+def land(lake: Lake, manifest: Manifest, files: list[tuple[str, Path]], config: Config) -> list[FileResult]:
+    """Land (kind, path) pairs in the order given and add them to `manifest`, which the caller commits (holding the
+    lake's write lock). Returns one result per file."""
     mapping = load_mapping(config.mapping) if config.mapping else {}
     results: list[FileResult] = []
-    with lake.writing() as manifest:
-        lake.tmp.mkdir(parents=True, exist_ok=True)
-        con = connect(lake, config)
-        landed: list[FileEntry] = []
+    lake.tmp.mkdir(parents=True, exist_ok=True)
+    con = connect(lake, config)
+    landed: list[FileEntry] = []
+    try:
         for kind_name, path in files:
             kind = KINDS[kind_name]
             sha = sha256_of(path)
-            if manifest.seen(sha) or any(e.sha256 == sha for e in landed):
+            # The same bytes as another kind are another file: a 0-byte complaints file after a 0-byte messages one.
+            if manifest.seen(sha, kind_name) or any((e.sha256, e.kind) == (sha, kind_name) for e in landed):
                 results.append(FileResult(path, kind_name, "seen", message="already ingested (same content)"))
                 continue
             seq = manifest.next_seq + len(landed)
@@ -91,10 +93,18 @@ def ingest(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[Fi
                 shutil.rmtree(lake.tmp / f"{seq:06d}", ignore_errors=True)
             results.append(result)
             landed.append(entry)
+    finally:
         con.close()
-        if landed:
-            manifest.files.extend(landed)
-            manifest.next_seq += len(landed)
+    manifest.files.extend(landed)
+    manifest.next_seq += len(landed)
+    return results
+
+
+def ingest(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[FileResult]:
+    """Land files as one commit."""
+    with lake.writing() as manifest:
+        results = land(lake, manifest, files, config)
+        if any(r.status == "landed" for r in results):
             lake.commit(manifest)
     return results
 
@@ -117,7 +127,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     raw = open_table(path, workdir=work, encoding=config.encoding)
     frame = apply_profile(config.profile, kind.name, raw.frame) if config.profile else raw.frame
     headers = [c for c in frame.collect_schema().names() if not c.startswith("_")]
-    header_map = resolve_headers(headers, kind, mapping_for(mapping, kind.name))
+    header_map = resolve_headers(headers, kind, mapping_for(mapping, kind.name), path=path)
     if header_map.missing_required and headers:  # a 0-byte file has no header and no rows: fine
         raise Refused(f"{path}: missing required column(s) {', '.join(header_map.missing_required)} "
                       f"for kind {kind.name} (headers found: {', '.join(headers) or 'none'})")
@@ -159,7 +169,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
                 QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1
             )
             SELECT *, CAST(? AS BIGINT) AS _seq FROM first_in_file {anti_join}
-        ) TO '{lake.path(data_rel)}' (FORMAT parquet, COMPRESSION zstd)
+        ) TO {quote(str(lake.path(data_rel)))} (FORMAT parquet, COMPRESSION zstd)
     """, [seq])
     fsync_file(lake.path(data_rel))
     # The schema is the landing's post-condition: a violation is a bug of normalise, never landed silently.
@@ -175,7 +185,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
                        _reject_column AS "column", _reject_reason AS reason, _reject_raw AS raw_value,
                        CAST(? AS BIGINT) AS _seq
                 FROM staged WHERE _reject_reason IS NOT NULL ORDER BY _line
-            ) TO '{lake.path(rejects_rel)}' (FORMAT parquet, COMPRESSION zstd)
+            ) TO {quote(str(lake.path(rejects_rel)))} (FORMAT parquet, COMPRESSION zstd)
         """, [kind.name, str(path), seq])
         fsync_file(lake.path(rejects_rel))
         validate_parquet(lake.path(rejects_rel), TABLES["rejects"])

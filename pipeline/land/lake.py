@@ -48,8 +48,8 @@ class Manifest:
     derived: dict | None = None  # {"dir": "derived/g3", "generation": 3, "inputs": [seq, ...]}
     warehouse: str | None = None  # the state the warehouse views were last written for (see warehouse_state)
 
-    def seen(self, sha256: str) -> FileEntry | None:
-        return next((f for f in self.files if f.sha256 == sha256), None)
+    def seen(self, sha256: str, kind: str) -> FileEntry | None:
+        return next((f for f in self.files if (f.sha256, f.kind) == (sha256, kind)), None)
 
     def parts(self, kind: str) -> list[str]:
         return [f.data for f in self.files if f.kind == kind and f.data]
@@ -176,3 +176,8 @@ def fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def quote(text: str) -> str:
+    """A SQL string literal (for paths in DDL and COPY, where DuckDB takes no bound parameters)."""
+    return "'" + text.replace("'", "''") + "'"

@@ -6,7 +6,7 @@ complaints and targets keep every arrival and the view picks the latest (highest
 from __future__ import annotations
 
 from ..kinds import KINDS, Kind
-from .lake import Lake, Manifest
+from .lake import Lake, Manifest, quote
 
 _SQL_TYPES = {
     "string": "VARCHAR", "role": "VARCHAR", "category": "VARCHAR", "period": "VARCHAR",
@@ -25,12 +25,8 @@ REJECT_COLUMNS = [("kind", "VARCHAR"), ("file", "VARCHAR"), ("line", "BIGINT"), 
                   ("reason", "VARCHAR"), ("raw_value", "VARCHAR"), ("_seq", "BIGINT")]
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _files(lake: Lake, parts: list[str]) -> str:
-    return "[" + ", ".join(_quote(str(lake.path(p))) for p in parts) + "]"
+    return "[" + ", ".join(quote(str(lake.path(p))) for p in parts) + "]"
 
 
 def _empty(cols: list[tuple[str, str]]) -> str:

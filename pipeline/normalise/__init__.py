@@ -14,54 +14,43 @@ from . import values
 REJECT_COLUMNS = ("_reject_column", "_reject_reason", "_reject_raw")
 
 
-def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str) -> list[tuple[str, pl.Expr, pl.Expr]]:
-    """(output column, value, reason) triples for one canonical column."""
+def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str) -> tuple[list[tuple[str, pl.Expr]], values.Reason]:
+    """The output columns of one canonical column, and the reason function of its (first) value."""
     t = kind.column(name).type
-    if t == "timestamp":
-        value, reason = values.timestamp(raw, tz)
-    elif t == "role":
-        value, reason = values.role(raw)
-    elif t == "level":
-        value, reason = values.level(raw)
-    elif t == "stars":
-        value, reason = values.stars(raw)
-    elif t == "decimal":
-        value, reason = values.decimal(raw)
-    elif t == "category":
-        value, reason = values.category(raw)
-    elif t == "period":
+    if t == "period":
         label, grain, start, reason = values.period(raw)
-        return [(name, label, reason), ("grain", grain, reason), ("period_start", start, reason)]
-    elif name == "content":
-        value, reason = values.text(raw)
-    else:
-        value, reason = values.identifier(raw)
-    return [(name, value, reason)]
+        return [(name, label), ("grain", grain), ("period_start", start)], reason
+    parser = {
+        "timestamp": lambda r: values.timestamp(r, tz), "role": values.role, "level": values.level,
+        "stars": values.stars, "decimal": values.decimal, "category": values.category,
+    }.get(t, values.text if name == "content" else values.identifier)
+    value, reason = parser(raw)
+    return [(name, value)], reason
 
 
 def normalise(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str) -> pl.LazyFrame:
     source = {canonical: header for header, canonical in rename.items()}
     present = set(frame.collect_schema().names())
-    parsed: list[pl.Expr] = []  # every value and reason once, as a temporary column
+    parsed: list[pl.Expr] = []  # step 1: every value, parsed once
+    judged: list[pl.Expr] = []  # step 2: why a row is refused, from the parsed values
     outputs: list[str] = []
-    checks: list[tuple[str, str, pl.Expr]] = []  # (canonical column, reason column, raw text)
+    checks: list[tuple[str, str, pl.Expr]] = []  # (canonical column, reason column, raw text), in column order
     if "_error" in present:
         checks.append(("", "_error", pl.lit(None, dtype=pl.String)))
     for column in kind.columns:
         header = source.get(column.name)
         raw = pl.col(header) if header is not None else pl.lit(None, dtype=pl.String)
-        triples = _parse(kind, column.name, raw, tz)
-        for out, value, _ in triples:
-            parsed.append(value.alias(f"__v_{out}"))
-            outputs.append(out)
-        name, value, reason = triples[0]
-        parsed.append(reason.alias(f"__r_{name}"))
+        columns, reason = _parse(kind, column.name, raw, tz)
+        parsed += [value.alias(f"__v_{out}") for out, value in columns]
+        outputs += [out for out, _ in columns]
+        value = pl.col(f"__v_{column.name}")
+        judged.append(reason(value).alias(f"__r_{column.name}"))
         if column.required:
             # A required value that is absent, or present but reduced to nothing (an id of blanks).
-            parsed.append(pl.when(pl.col(f"__v_{name}").is_null() & pl.col(f"__r_{name}").is_null())
-                          .then(pl.lit("missing required value")).alias(f"__m_{name}"))
-            checks.append((name, f"__m_{name}", raw))
-        checks.append((name, f"__r_{name}", raw))
+            judged.append(pl.when(value.is_null() & raw.is_null() | value.is_null() & (raw.str.strip_chars() == ""))
+                          .then(pl.lit("missing required value")).alias(f"__m_{column.name}"))
+            checks.append((column.name, f"__m_{column.name}", raw))
+        checks.append((column.name, f"__r_{column.name}", raw))
 
     def first_failure(pick) -> pl.Expr:
         # A when-chain, not coalesce: the column and raw text must come from the same (first) failing check.
@@ -70,14 +59,7 @@ def normalise(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str) 
             chain = chain.when(pl.col(check[1]).is_not_null()).then(pick(check))
         return chain.otherwise(pl.lit(None, dtype=pl.String))
 
-    # Two steps so that each value is parsed once; the reject columns only look up the parsed results.
-    return frame.with_columns(
-        # `_parse` gives the reason columns' dependency on the value columns as expressions, so compute the
-        # values first, then the "missing" checks that refer to them.
-        *[e for e in parsed if not e.meta.output_name().startswith("__m_")]
-    ).with_columns(
-        *[e for e in parsed if e.meta.output_name().startswith("__m_")]
-    ).select(
+    return frame.with_columns(parsed).with_columns(judged).select(
         *[pl.col(f"__v_{out}").alias(out) for out in outputs],
         pl.col("_line").cast(pl.Int64),
         first_failure(lambda c: pl.lit(c[0] or None, dtype=pl.String)).alias("_reject_column"),

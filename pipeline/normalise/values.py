@@ -1,14 +1,19 @@
 """Polars expressions that turn one raw text column into a typed value and a reject reason (SPEC §1.1, §1.2).
 
-Each parser returns (value, reason): `reason` is null where the text is absent or parsed, else why it is refused.
+Each parser returns (value, reason): `reason` is a function of the parsed value's column that gives null where the
+text is absent or parsed, else why it is refused. Taking the parsed column (not the parsing expression) lets the
+caller compute every value once and derive the reasons from the results.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import polars as pl
 
 from ..kinds import CATEGORY_LABELS, LEVEL_LABELS, ROLE_LABELS
 
-Parsed = tuple[pl.Expr, pl.Expr]
+Reason = Callable[[pl.Expr], pl.Expr]
+Parsed = tuple[pl.Expr, Reason]
 
 _OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
@@ -19,15 +24,24 @@ def _fail(raw: pl.Expr, ok: pl.Expr, reason: str) -> pl.Expr:
     return pl.when(raw.is_not_null() & ~ok).then(pl.lit(reason)).otherwise(_NULL_TEXT)
 
 
+def _unless_parsed(raw: pl.Expr, reason: str) -> Callable[[pl.Expr], pl.Expr]:
+    """Refused when there is text and it gave no value."""
+    return lambda value: _fail(raw, value.is_not_null(), reason)
+
+
+def _never(value: pl.Expr) -> pl.Expr:
+    return _NULL_TEXT
+
+
 def identifier(raw: pl.Expr) -> Parsed:
     # Excel exports pad ids with spaces/tabs or wrap them as ="123" to stop scientific notation.
     text = raw.str.strip_chars().str.replace(r'^="(.*)"$', "$1")
     text = pl.when(text == "").then(_NULL_TEXT).otherwise(text)
-    return text, _NULL_TEXT
+    return text, _never
 
 
 def text(raw: pl.Expr) -> Parsed:
-    return raw, _NULL_TEXT
+    return raw, _never
 
 
 def _only_where_null(done: pl.Expr, text: pl.Expr) -> pl.Expr:
@@ -60,13 +74,13 @@ def timestamp(raw: pl.Expr, tz: str) -> Parsed:
     )
     value = pl.coalesce([fast, pl.when(offset.is_null()).then(naive).otherwise(converted)])
     reason = "not a timestamp (expected YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS or ISO 8601 with optional offset)"
-    return value, _fail(raw, value.is_not_null(), reason)
+    return value, _unless_parsed(raw, reason)
 
 
 def role(raw: pl.Expr) -> Parsed:
     value = raw.str.strip_chars().str.to_lowercase().replace_strict(ROLE_LABELS, default=None, return_dtype=pl.String)
     reason = "unknown sender role (expected customer, agent, bot, system, 顾客/买家, 客服/卖家, 机器人/智能客服, 系统)"
-    return value, _fail(raw, value.is_not_null(), reason)
+    return value, _unless_parsed(raw, reason)
 
 
 def _small_int(raw: pl.Expr) -> pl.Expr:
@@ -79,26 +93,26 @@ def level(raw: pl.Expr) -> Parsed:
     number = _small_int(raw)
     value = pl.coalesce([label, number])
     ok = value.is_between(1, 5)
-    return pl.when(ok).then(value).otherwise(None), _fail(
-        raw, ok.fill_null(False), "level outside 1–5 (or 很满意/满意/一般/不满意/很不满意)"
-    )
+    return pl.when(ok).then(value).otherwise(None), _unless_parsed(
+        raw, "level outside 1–5 (or 很满意/满意/一般/不满意/很不满意)")
 
 
 def stars(raw: pl.Expr) -> Parsed:
     value = _small_int(raw.str.replace(r"\s*(星|stars?)$", ""))
     ok = value.is_between(1, 5)
-    return pl.when(ok).then(value).otherwise(None), _fail(raw, ok.fill_null(False), "rating outside 1–5 stars")
+    return pl.when(ok).then(value).otherwise(None), _unless_parsed(raw, "rating outside 1–5 stars")
 
 
 def decimal(raw: pl.Expr) -> Parsed:
     number = raw.str.strip_chars().str.replace_all(r"[,，¥￥\s]|元$", "").cast(pl.Float64, strict=False)
     value = pl.when(number >= 0).then(number).otherwise(None)
-    reason = (
-        pl.when(raw.is_null()).then(_NULL_TEXT)
-        .when(number.is_null() | number.is_nan()).then(pl.lit("not a number"))
-        .when(number < 0).then(pl.lit("negative amount"))
-        .otherwise(_NULL_TEXT)
-    )
+    def reason(parsed: pl.Expr) -> pl.Expr:
+        # Only the few refused rows need telling apart, so the number is parsed again just for them.
+        return (
+            pl.when(raw.is_null() | parsed.is_not_null()).then(_NULL_TEXT)
+            .when(pl.when(parsed.is_null()).then(number) < 0).then(pl.lit("negative amount"))
+            .otherwise(pl.lit("not a number"))
+        )
     return value, reason
 
 
@@ -106,7 +120,7 @@ def category(raw: pl.Expr) -> Parsed:
     # Labels outside the standard's two categories (物流, 其他 ...) are kept as written: they still count as complaints.
     s = raw.str.strip_chars()
     value = s.str.to_lowercase().replace_strict(CATEGORY_LABELS, default=s, return_dtype=pl.String)
-    return value, _NULL_TEXT
+    return value, _never
 
 
 _PERIOD_PATTERNS = {
@@ -118,8 +132,8 @@ _PERIOD_PATTERNS = {
 }
 
 
-def period(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    """A period label of SPEC §3 → (normalised label, grain, period_start, reason)."""
+def period(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, Callable[[pl.Expr], pl.Expr]]:
+    """A period label of SPEC §3 → (normalised label, grain, period_start, reason of the label)."""
     s = raw.str.strip_chars().str.to_uppercase().str.replace_all("/", "-")
     p = _PERIOD_PATTERNS
 
@@ -167,7 +181,7 @@ def period(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
         .when(grain == "year").then(start.dt.strftime("%Y"))
     )
     ok = start.is_not_null()
-    reason = _fail(raw, ok, "not a period label (expected 2026-11-27, 2026-W48, 2026-11, 2026-Q4 or 2026)")
+    reason = _unless_parsed(raw, "not a period label (expected 2026-11-27, 2026-W48, 2026-11, 2026-Q4 or 2026)")
     return (
         pl.when(ok).then(label).otherwise(_NULL_TEXT),
         pl.when(ok).then(grain).otherwise(_NULL_TEXT),

@@ -13,14 +13,10 @@ import polars as pl
 
 from ..schemas import TABLES
 from ..schemas.validate import validate_parquet
-from ..land.lake import Lake, Manifest, fsync_file
+from ..land.lake import Lake, Manifest, fsync_file, quote
 from ..land.views import source_views
 
 DERIVED_TABLES = ("sessions", "turns", "conversions", "kpi", "thresholds")
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def write_generation(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest) -> dict:
@@ -32,7 +28,7 @@ def write_generation(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
     for table in DERIVED_TABLES:
         target = folder / f"{table}.parquet"
         order = " ORDER BY grain, period_start, shop_id, agent_id NULLS FIRST, kpi" if table == "kpi" else ""
-        con.execute(f"COPY (SELECT * FROM {table}{order}) TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY (SELECT * FROM {table}{order}) TO {quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
         fsync_file(target)
         if table in TABLES:
             validate_parquet(target, TABLES[table])
@@ -57,7 +53,7 @@ def write_warehouse(lake: Lake, manifest: Manifest) -> None:
         for table in DERIVED_TABLES:
             path = derived_path(lake, manifest, table)
             if path is not None:
-                con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({_quote(str(path))})')
+                con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({quote(str(path))})')
         files = pl.DataFrame(
             [{"seq": f.seq, "file": f.name, "kind": f.kind, "sha256": f.sha256, "read": f.read,
               "accepted": f.accepted, "rejected": f.rejected, "duplicates": f.duplicates,
