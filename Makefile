@@ -22,7 +22,7 @@ test: venv
 	$(BIN)/pytest -q
 
 bench: venv
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LAKE) build *.egg-info

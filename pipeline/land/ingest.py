@@ -20,7 +20,7 @@ from ..kinds import KINDS, Kind
 from ..normalise import normalise
 from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, validate_parquet
-from ..read import ReadError, load_mapping, mapping_for, open_table, resolve_headers
+from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
 from ..read.profiles import apply_profile
 from .lake import FileEntry, Lake, Manifest, fsync_file, quote
 
@@ -133,9 +133,9 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
                       f"for kind {kind.name} (headers found: {', '.join(headers) or 'none'})")
     staged = work / "staged.parquet"
     try:
-        normalise(frame, kind, header_map.rename, config.timezone).sink_parquet(staged)
+        normalise(frame, kind, header_map.rename, config.timezone).sink_parquet(staged, compression="lz4")
     except pl.exceptions.PolarsError as e:
-        raise ReadError(path, f"cannot be parsed: {str(e).splitlines()[0]}") from None
+        raise explain(raw, e) from None
 
     con.read_parquet(str(staged)).create_view("staged", replace=True)
     read, rejected = con.execute(
@@ -158,19 +158,18 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
         anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
     data_rel = f"data/{kind.name}/{seq:06d}.parquet"
     lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, "
+                "_line FROM staged WHERE _reject_reason IS NULL")
+    rows, keys = con.execute("SELECT count(*), count(DISTINCT _key) FROM accepted").fetchall()[0]
+    # Repeats within one file are rare: the window that keeps one row per key runs only when there are some.
+    one_per_key = "accepted" if rows == keys else (
+        f"(SELECT * FROM accepted QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1)")
     con.execute(f"""
         COPY (
-            WITH accepted AS (
-                SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, _line
-                FROM staged WHERE _reject_reason IS NULL
-            ),
-            first_in_file AS (
-                SELECT * FROM accepted
-                QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1
-            )
-            SELECT *, CAST(? AS BIGINT) AS _seq FROM first_in_file {anti_join}
-        ) TO {quote(str(lake.path(data_rel)))} (FORMAT parquet, COMPRESSION zstd)
+            SELECT *, CAST(? AS BIGINT) AS _seq FROM {one_per_key} {anti_join}
+        ) TO {quote(str(lake.path(data_rel)))} (FORMAT parquet, COMPRESSION snappy)
     """, [seq])
+    con.execute("DROP TABLE accepted")
     fsync_file(lake.path(data_rel))
     # The schema is the landing's post-condition: a violation is a bug of normalise, never landed silently.
     accepted = validate_parquet(lake.path(data_rel), TABLES[kind.name])
@@ -185,7 +184,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
                        _reject_column AS "column", _reject_reason AS reason, _reject_raw AS raw_value,
                        CAST(? AS BIGINT) AS _seq
                 FROM staged WHERE _reject_reason IS NOT NULL ORDER BY _line
-            ) TO {quote(str(lake.path(rejects_rel)))} (FORMAT parquet, COMPRESSION zstd)
+            ) TO {quote(str(lake.path(rejects_rel)))} (FORMAT parquet, COMPRESSION snappy)
         """, [kind.name, str(path), seq])
         fsync_file(lake.path(rejects_rel))
         validate_parquet(lake.path(rejects_rel), TABLES["rejects"])

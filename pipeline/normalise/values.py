@@ -35,9 +35,9 @@ def _never(value: pl.Expr) -> pl.Expr:
 
 def identifier(raw: pl.Expr) -> Parsed:
     # Excel exports pad ids with spaces/tabs or wrap them as ="123" to stop scientific notation.
-    text = raw.str.strip_chars().str.replace(r'^="(.*)"$', "$1")
-    text = pl.when(text == "").then(_NULL_TEXT).otherwise(text)
-    return text, _never
+    text = raw.str.strip_chars()
+    text = pl.when(text.str.starts_with('="')).then(text.str.replace(r'^="(.*)"$', "$1")).otherwise(text)
+    return pl.when(text.str.len_bytes() > 0).then(text), _never
 
 
 def text(raw: pl.Expr) -> Parsed:

@@ -50,6 +50,7 @@ class RawTable:
     frame: pl.LazyFrame  # every file column pl.String (header stripped), then "_line" (Int64) and "_error" (String)
     encoding: str | None  # "utf-8", "utf-8-sig", "gb18030" (or an override); None for xlsx and parquet
     format: str  # "csv", "xlsx", "parquet", "jsonl"
+    source: Path | None = None  # the UTF-8 text polars parses (a transcoded copy, or the file itself)
 
     @property
     def headers(self) -> list[str]:
@@ -156,16 +157,18 @@ def _scan_csv(path: Path, source: Path, sep: str, encoding: str) -> RawTable:
         .select(*names, LINE, ERROR)
     )
 
-    # Parse the whole file once now, so that a malformed file fails here with a clear message, not downstream.
-    try:
-        frame.select(pl.col(LINE).max(), pl.col(ERROR).null_count()).collect(engine="streaming")
-    except pl.exceptions.PolarsError as e:
-        opened = _unclosed_quote(source)
+    return RawTable(path, frame, encoding, "csv", source)
+
+
+def explain(raw: RawTable, error: Exception) -> ReadError:
+    """The ReadError for a failure met while consuming `raw.frame` (the body of a file is parsed only then, once):
+    a CSV cut inside a quoted field names the line where the quote opens."""
+    if raw.format == "csv" and raw.source is not None:
+        opened = _unclosed_quote(raw.source)
         if opened is not None:
             why = 'a quote opened on this line is never closed (file truncated, or a stray " inside a field)'
-            raise ReadError(path, why, line=opened) from None
-        raise ReadError(path, f"cannot parse: {_first_line(e)}") from None
-    return RawTable(path, frame, encoding, "csv")
+            return ReadError(raw.path, why, line=opened)
+    return ReadError(raw.path, f"cannot parse: {_first_line(error)}")
 
 
 def _csv_header(path: Path, source: Path, sep: str) -> list[str] | None:

@@ -1,0 +1,152 @@
+"""`make bench`: wall time and peak memory of the nightly job against a plain polars CSV→Parquet pass.
+
+Measured in one run, each step a separate process under /usr/bin/time -v:
+  baseline   polars scan_csv → sink_parquet over every CSV of the inbox (the cost of just reading the data once)
+  full       `cskpi run` from an empty lake
+  increment  `cskpi run` again after one more day's files arrive
+  full-1M    the same full run on a 1M-message set (memory must stay flat as input grows)
+Results go to bench/results.md. Data sets are generated once into bench/data/ (git-ignored) and reused.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.sample import generate
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Measure:
+    name: str
+    seconds: float
+    peak_mib: float
+    note: str = ""
+
+
+def timed(name: str, argv: list[str], note: str = "") -> Measure:
+    proc = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True)
+    if proc.returncode not in (0,):
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"bench: {name} failed ({proc.returncode})")
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", proc.stderr).group(1)
+    parts = [float(p) for p in wall.split(":")]
+    seconds = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+    rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    print(f"{name:<10} {seconds:8.1f} s  {rss_kib / 1024:8.0f} MiB  {note}", flush=True)
+    return Measure(name, seconds, rss_kib / 1024, note)
+
+
+def dataset(messages: int) -> Path:
+    out = HERE / "data" / f"m{messages}"
+    if not (out / ".complete").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        print(f"generating {messages:,} messages into {out} ...", flush=True)
+        generate(out, messages=messages, split_last_day=True, showcase=False)
+        (out / ".complete").touch()
+    return out
+
+
+def inboxes(data: Path, work: Path) -> tuple[Path, list[Path]]:
+    """An inbox of every file but the last day's (linked, not copied), and the last day's files."""
+    inbox = work / "inbox"
+    inbox.mkdir(parents=True)
+    nextday = []
+    for f in sorted(data.glob("*.csv")):
+        if "_nextday" in f.name:
+            nextday.append(f)
+        else:
+            (inbox / f.name).symlink_to(f)
+    return inbox, nextday
+
+
+def run_set(messages: int, incremental: bool) -> list[Measure]:
+    data = dataset(messages)
+    work = HERE / "work" / f"m{messages}"
+    shutil.rmtree(work, ignore_errors=True)
+    inbox, nextday = inboxes(data, work)
+    label = f"{messages / 1e6:g}M"
+    rows = sum(1 for _ in (inbox).glob("messages*"))
+    results = [timed(
+        f"baseline-{label}",
+        [str(BIN / "python"), "-c",
+         "import polars as pl, sys\n"
+         "for i, f in enumerate(sys.argv[1:]):\n"
+         "    pl.scan_csv(f).sink_parquet(f'{sys.argv[1]}.{i}.parquet'.replace('/inbox/', '/'))",
+         *[str(p) for p in sorted(inbox.glob("*.csv"))]],
+        "polars scan_csv → sink_parquet, every inbox file",
+    )]
+    results.append(timed(f"full-{label}", [str(BIN / "cskpi"), "run", str(inbox), "--lake", str(work / "lake")],
+                         f"cskpi run, empty lake, {rows} message files"))
+    if incremental:
+        for f in nextday:
+            (inbox / f.name).symlink_to(f)
+        results.append(timed(f"incr-{label}", [str(BIN / "cskpi"), "run", str(inbox), "--lake", str(work / "lake")],
+                             f"cskpi run, +{len(nextday)} files of one more day"))
+    return results
+
+
+def machine() -> str:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    mem = next((int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines()
+                if l.startswith("MemTotal")), 0)
+    return (f"{os.cpu_count()} cores ({cpu}), {mem / 1024 / 1024:.1f} GiB RAM, {platform.system()} "
+            f"{platform.release()}; Python {platform.python_version()}, polars {pl.__version__}, "
+            f"duckdb {duckdb.__version__}; load average at start {os.getloadavg()[0]:.2f}")
+
+
+def report(results: list[Measure], sizes: dict[str, int]) -> str:
+    by = {m.name: m for m in results}
+    lines = [
+        "# Benchmark", "",
+        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` on {machine()}.", "",
+        "| step | wall s | peak RSS MiB | what |", "|---|---:|---:|---|",
+        *[f"| {m.name} | {m.seconds:.1f} | {m.peak_mib:.0f} | {m.note} |" for m in results], "",
+        "| ratio | value | target |", "|---|---:|---|",
+    ]
+    for label in sizes:
+        full, base = by.get(f"full-{label}"), by.get(f"baseline-{label}")
+        if full and base:
+            lines.append(f"| full / baseline ({label}) | {full.seconds / base.seconds:.2f}× | ≤ 6× |")
+        incr = by.get(f"incr-{label}")
+        if incr and full:
+            lines.append(f"| increment / full ({label}) | {incr.seconds / full.seconds:.1%} | ≤ 10% |")
+    labels = list(sizes)
+    if len(labels) == 2 and all(f"full-{l}" in by for l in labels):
+        small, big = sorted(labels, key=sizes.get)
+        lines.append(f"| peak RSS {big} / {small} | {by[f'full-{big}'].peak_mib / by[f'full-{small}'].peak_mib:.2f}× | "
+                     "≤ 1.5× |")
+        lines.append(f"| peak RSS {big} | {by[f'full-{big}'].peak_mib / 1024:.2f} GiB | ≤ 4 GiB |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000_000)
+    parser.add_argument("--small", type=int, default=1_000_000, help="the second size, for memory growth (0: skip)")
+    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = parser.parse_args()
+    sizes = {f"{n / 1e6:g}M": n for n in (args.small, args.messages) if n}
+    results: list[Measure] = []
+    for label, n in sorted(sizes.items(), key=lambda kv: kv[1]):
+        results += run_set(n, incremental=(n == args.messages))
+    args.out.write_text(report(results, sizes))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
