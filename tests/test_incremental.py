@@ -1,0 +1,128 @@
+"""Nightly runs that add files must give exactly what one run over all the files gives (issue 4)."""
+import math
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipeline import jobs
+from pipeline.config import Config
+from pipeline.land.lake import Lake
+from pipeline.sample import generate
+from tests.conftest import MESSAGE_HEADER, msg, write_csv
+
+TIME_COLUMNS = {"messages": "sent_at", "orders": "created_at", "ratings": "rated_at", "complaints": "created_at",
+                "reviews": "created_at"}
+
+
+def tables(lake: Lake) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(lake.warehouse), read_only=True)
+    try:
+        out = {}
+        for table, key in [("sessions", "shop_id, session_id"), ("turns", "shop_id, session_id, turn_no"),
+                           ("conversions", "order_id"),
+                           ("kpi", "grain, period, shop_id, agent_id NULLS FIRST, kpi")]:
+            out[table] = con.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def same(a: dict, b: dict) -> None:
+    for table in a:
+        assert len(a[table]) == len(b[table]), table
+        for x, y in zip(a[table], b[table]):
+            for u, v in zip(x, y):
+                if isinstance(u, float) and isinstance(v, float):
+                    assert math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-9), (table, x, y)
+                else:
+                    assert u == v, (table, x, y)
+
+
+def split_by_night(source: Path, nights: list[str], out: Path) -> list[Path]:
+    """Each CSV of `source` cut by its time column's date into one inbox per night (the last takes the rest)."""
+    inboxes = [out / f"night{i + 1}" for i in range(len(nights))]
+    for f in sorted(source.glob("*.csv")):
+        kind = f.name.split("_")[0].split(".")[0]
+        frame = pl.read_csv(f, infer_schema=False)
+        column = TIME_COLUMNS.get(kind)
+        for i, inbox in enumerate(inboxes):
+            if column is None:  # targets arrive with the first night
+                part = frame if i == 0 else frame.clear()
+            else:
+                day = frame[column].str.slice(0, 10)
+                upper = nights[i + 1] if i + 1 < len(nights) else "9999-12-31"
+                lower = nights[i] if i else "0000-01-01"
+                part = frame.filter((day >= lower) & (day < upper))
+            if part.height:
+                inbox.mkdir(parents=True, exist_ok=True)
+                part.write_csv(inbox / f.name)
+    return inboxes
+
+
+def nightly_and_full(tmp_path: Path, inboxes: list[Path], config: Config) -> tuple[Lake, Lake]:
+    nightly = Lake(tmp_path / "nightly")
+    for inbox in inboxes:
+        result = jobs.run(inbox, nightly, config)
+        assert not result.refused
+    everything = tmp_path / "all"
+    for inbox in inboxes:
+        for f in inbox.iterdir():
+            target = everything / f"{inbox.name}_{f.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(f.read_bytes())
+    # One file per kind and night, named so that the kind is still the first word.
+    for f in list(everything.iterdir()):
+        night, rest = f.name.split("_", 1)
+        f.rename(everything / f"{rest.split('.')[0]}_{night}.csv")
+    full = Lake(tmp_path / "full")
+    jobs.run(everything, full, config)
+    return nightly, full
+
+
+def test_three_nights_equal_one_full_run_on_generated_exports(tmp_path):
+    source = tmp_path / "gen"
+    generate(source, messages=6000, shops=3, days=4, showcase=False)
+    inboxes = split_by_night(source, ["2026-11-01", "2026-11-02", "2026-11-03"], tmp_path / "inbox")
+    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
+    a, b = tables(nightly), tables(full)
+    assert len(a["sessions"]) > 100 and len(a["conversions"]) > 10
+    same(a, b)
+
+
+def test_a_session_crossing_two_nights_and_an_order_paid_the_night_after(tmp_path):
+    nights = [tmp_path / "n1", tmp_path / "n2", tmp_path / "n3"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-27 23:50:00"),
+        msg("2", "d", "customer", "2026-11-27 10:00:00"), msg("3", "d", "agent", "2026-11-27 10:00:09", agent="a1")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("4", "c", "agent", "2026-11-28 00:05:00", agent="a2"),      # answers the session opened last night
+        msg("5", "c", "customer", "2026-11-28 00:20:00"),
+        msg("6", "e", "customer", "2026-11-28 09:00:00")])
+    orders_header = ["order_id", "shop_id", "customer_id", "created_at", "paid_at", "amount"]
+    write_csv(nights[1] / "orders_2.csv", orders_header, [("o1", "S1", "d", "2026-11-27 10:05:00", "", "10")])
+    write_csv(nights[2] / "orders_3.csv", orders_header, [
+        ("o1", "S1", "d", "2026-11-27 10:05:00", "2026-11-28 21:00:00", "10"),   # paid the night after its inquiry
+        ("o2", "S1", "c", "2026-11-28 00:30:00", "2026-11-28 23:59:59", "20")])
+    write_csv(nights[2] / "messages_3.csv", MESSAGE_HEADER, [msg("7", "e", "agent", "2026-11-29 08:30:00", agent="a1")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    a, b = tables(nightly), tables(full)
+    same(a, b)
+    frt = {s[1]: s[-1] for s in a["sessions"]}
+    # c's session crossed two nights; e's customer waited 23.5 h and the late reply came with the third night.
+    assert frt == {"c#1": 900.0, "d#1": 9.0, "e#1": 84600.0}
+    assert [(c[0], c[5]) for c in a["conversions"]] == [("o1", "d#1"), ("o2", "c#1")]
+
+
+def test_a_config_change_recomputes_everything(tmp_path):
+    from datetime import timedelta
+
+    inbox = tmp_path / "in"
+    write_csv(inbox / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-27 10:00:00"), msg("2", "c", "customer", "2026-11-27 10:20:00")])
+    lake = Lake(tmp_path / "lake")
+    jobs.run(inbox, lake, Config())
+    assert len(tables(lake)["sessions"]) == 1
+    result = jobs.run(inbox, lake, Config(session_gap=timedelta(minutes=10)))
+    assert result.computed and len(tables(lake)["sessions"]) == 2
