@@ -1,24 +1,20 @@
 """The commands' library functions: ingest files, compute the KPIs, run the nightly job. The CLI only calls these."""
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from .band import band, load_thresholds
+from .band import load_thresholds
 from .config import Config
-from .derive import derive
 from .kinds import KINDS
-from .land.ingest import FileResult, connect, ingest, land
-from .land.lake import Lake, LakeError, Manifest
-from .land.views import source_views
-from .measure import measure
+from .land.ingest import FileResult, ingest, land
+from .land.lake import Lake, LakeError
 from .publish.export import export as export_rows
 from .publish.report import report as report_text
-from .publish.warehouse import refresh_warehouse, write_generation
+from .publish.warehouse import refresh_warehouse
+from .compute import compute as compute_into, up_to_date
 
 
 class UnknownFiles(Exception):
@@ -69,39 +65,6 @@ def ingest_files(lake: Lake, files: list[tuple[str, Path]], config: Config) -> l
     return results
 
 
-def _fingerprint(config: Config) -> str:
-    thresholds = config.thresholds.read_bytes() if config.thresholds else b""
-    settings = json.dumps([config.timezone, str(config.session_gap), str(config.late_reply_window)])
-    return hashlib.sha256(settings.encode() + thresholds).hexdigest()[:16]
-
-
-def _derive_and_publish(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataFrame) -> int:
-    """Compute everything from the lake `manifest` describes into a new derived generation named in `manifest`
-    (not yet committed). Returns the number of KPI rows."""
-    lake.tmp.mkdir(parents=True, exist_ok=True)
-    con = connect(lake, config)
-    try:
-        for name, select in source_views(lake, manifest).items():
-            con.execute(f'CREATE VIEW "{name}" AS {select}')
-        con.register("kinds_frame", pl.DataFrame({"kind": sorted(manifest.kinds())},
-                                                 schema={"kind": pl.String}).to_arrow())
-        con.execute("CREATE TABLE lake_kinds AS SELECT * FROM kinds_frame")
-        derive(con, config)
-        measure(con)
-        band(con, thresholds)
-        rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
-        derived = write_generation(con, lake, manifest)
-    finally:
-        con.close()
-    manifest.derived = {**derived, "config": _fingerprint(config)}
-    return rows
-
-
-def _up_to_date(manifest: Manifest, config: Config) -> bool:
-    current = manifest.derived or {}
-    return current.get("inputs") == [f.seq for f in manifest.files] and current.get("config") == _fingerprint(config)
-
-
 def compute(lake: Lake, config: Config, force: bool = True) -> int | None:
     """Derive, measure and band everything in the lake; publish a new derived generation and the warehouse.
 
@@ -109,8 +72,8 @@ def compute(lake: Lake, config: Config, force: bool = True) -> int | None:
     Returns the number of KPI rows, or None when nothing needed computing."""
     thresholds = load_thresholds(config.thresholds)
     with lake.writing() as manifest:
-        if force or not _up_to_date(manifest, config):
-            rows = _derive_and_publish(lake, manifest, config, thresholds)
+        if force or not up_to_date(manifest, config):
+            rows = compute_into(lake, manifest, config, thresholds, full=force)
             lake.commit(manifest)
         else:
             rows = None
@@ -125,8 +88,8 @@ def run(inbox: Path, lake: Lake, config: Config) -> RunResult:
     thresholds = load_thresholds(config.thresholds)
     with lake.writing() as manifest:
         result = RunResult(files=land(lake, manifest, files, config))
-        if not _up_to_date(manifest, config):
-            result.kpi_rows = _derive_and_publish(lake, manifest, config, thresholds)
+        if not up_to_date(manifest, config):
+            result.kpi_rows = compute_into(lake, manifest, config, thresholds)
             result.computed = True
             lake.commit(manifest)
         refresh_warehouse(lake, manifest)

@@ -63,9 +63,14 @@ def split_by_night(source: Path, nights: list[str], out: Path) -> list[Path]:
 
 def nightly_and_full(tmp_path: Path, inboxes: list[Path], config: Config) -> tuple[Lake, Lake]:
     nightly = Lake(tmp_path / "nightly")
-    for inbox in inboxes:
+    for i, inbox in enumerate(inboxes):
         result = jobs.run(inbox, nightly, config)
         assert not result.refused
+        if i and set(nightly.manifest().kinds()) == kinds_before:
+            # the same kinds as before: this night was an increment over the days it changed, not everything
+            recomputed = nightly.manifest().derived["recomputed_days"]
+            assert recomputed != "all" and len(recomputed) <= 3, recomputed
+        kinds_before = set(nightly.manifest().kinds())
     everything = tmp_path / "all"
     for inbox in inboxes:
         for f in inbox.iterdir():

@@ -296,7 +296,7 @@ def test_a_kill_between_landing_and_computing_is_not_half_committed(tmp_path, mo
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # stands for SIGKILL after landing, before the derived tables are done
 
-    monkeypatch.setattr(jobs, "_derive_and_publish", killed)
+    monkeypatch.setattr(jobs, "compute_into", killed)
     with pytest.raises(KeyboardInterrupt):
         jobs.run(small_inbox(tmp_path / "in2", "b", 28), lake, config)
     manifest = lake.manifest()

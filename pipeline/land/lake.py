@@ -61,6 +61,16 @@ class Manifest:
         """Where the lake is and what it holds: the warehouse must be rewritten when this changes."""
         return f"{root}|{self.next_seq}|{(self.derived or {}).get('generation', 0)}"
 
+    def derived_files(self, table: str | None = None) -> list[str]:
+        """Lake-relative files of the current derived tables (of one table, or all)."""
+        held = (self.derived or {}).get("tables", {})
+        names = [table] if table else list(held)
+        out: list[str] = []
+        for name in names:
+            entry = held.get(name)
+            out += sorted(entry.values()) if isinstance(entry, dict) else [entry] if entry else []
+        return out
+
     def kinds(self) -> set[str]:
         return {f.kind for f in self.files}
 
@@ -146,11 +156,15 @@ class Lake:
                 if part.relative_to(self.root).as_posix() not in named:
                     part.unlink()
         derived = self.root / "derived"
-        keep = (manifest.derived or {}).get("dir")
         if derived.exists():
-            for d in derived.iterdir():
-                if d.relative_to(self.root).as_posix() != keep:
-                    shutil.rmtree(d, ignore_errors=True) if d.is_dir() else d.unlink()
+            # A generation may reuse day files of earlier ones: keep exactly the files the manifest names.
+            kept = set(manifest.derived_files())
+            for f in derived.rglob("*"):
+                if f.is_file() and f.relative_to(self.root).as_posix() not in kept:
+                    f.unlink()
+            for d in sorted((d for d in derived.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
+                if not any(d.iterdir()):
+                    d.rmdir()
         shutil.rmtree(self.tmp, ignore_errors=True)
         for stray in self.root.glob("*.tmp"):
             stray.unlink()

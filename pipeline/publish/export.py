@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 
 from ..land.lake import Lake
-from .warehouse import derived_path
 
 EXPORT_COLUMNS = ("grain", "period", "period_start", "shop_id", "agent_id", "kpi", "value", "numerator",
                   "denominator", "band", "provisional")
@@ -24,7 +23,8 @@ class ExportError(Exception):
 
 def kpi_query(lake: Lake, grain: str, level: str) -> tuple[str, dict]:
     """The SELECT of the export rows and its parameters."""
-    path = derived_path(lake, lake.manifest(), "kpi")
+    held = lake.manifest().derived_files("kpi")
+    path = lake.path(held[0]) if held else None
     if path is None or not path.exists():
         raise ExportError(f"{lake.root}: no KPIs computed yet (run `cskpi compute --lake {lake.root}`)")
     if grain not in GRAINS:

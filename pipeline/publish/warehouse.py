@@ -1,4 +1,4 @@
-"""Publish the computed tables as a new derived generation and (re)write warehouse.duckdb over the lake.
+"""(Re)write warehouse.duckdb: views over the lake's kinds and the current derived generation.
 
 The warehouse holds views with absolute paths into the lake; it is rebuilt aside and renamed into place, and rebuilt
 again by any command that finds the lake moved (the manifest remembers where the views point).
@@ -11,34 +11,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ..schemas import TABLES
-from ..schemas.validate import validate_parquet
-from ..land.lake import Lake, Manifest, fsync_file, quote
+from ..land.lake import Lake, Manifest
 from ..land.views import source_views
+from .generation import read_sql
 
 DERIVED_TABLES = ("sessions", "turns", "conversions", "kpi", "thresholds")
-
-
-def write_generation(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest) -> dict:
-    """COPY the derived tables to derived/g<n>/ and return the manifest's new `derived` entry (not yet committed)."""
-    generation = (manifest.derived or {}).get("generation", 0) + 1
-    rel = f"derived/g{generation:06d}"
-    folder = lake.path(rel)
-    folder.mkdir(parents=True, exist_ok=True)
-    for table in DERIVED_TABLES:
-        target = folder / f"{table}.parquet"
-        order = " ORDER BY grain, period_start, shop_id, agent_id NULLS FIRST, kpi" if table == "kpi" else ""
-        con.execute(f"COPY (SELECT * FROM {table}{order}) TO {quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
-        fsync_file(target)
-        if table in TABLES:
-            validate_parquet(target, TABLES[table])
-    return {"dir": rel, "generation": generation, "inputs": [f.seq for f in manifest.files]}
-
-
-def derived_path(lake: Lake, manifest: Manifest, table: str) -> Path | None:
-    if not manifest.derived:
-        return None
-    return lake.path(f"{manifest.derived['dir']}/{table}.parquet")
 
 
 def write_warehouse(lake: Lake, manifest: Manifest) -> None:
@@ -51,9 +28,9 @@ def write_warehouse(lake: Lake, manifest: Manifest) -> None:
         for name, select in source_views(lake, manifest).items():
             con.execute(f'CREATE VIEW "{name}" AS {select}')
         for table in DERIVED_TABLES:
-            path = derived_path(lake, manifest, table)
-            if path is not None:
-                con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({quote(str(path))})')
+            select = read_sql(lake, manifest, table)
+            if select is not None:
+                con.execute(f'CREATE VIEW "{table}" AS {select}')
         files = pl.DataFrame(
             [{"seq": f.seq, "file": f.name, "kind": f.kind, "sha256": f.sha256, "read": f.read,
               "accepted": f.accepted, "rejected": f.rejected, "duplicates": f.duplicates,

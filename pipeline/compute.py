@@ -1,0 +1,189 @@
+"""Compute: derive → measure → band over the lake, publish a new derived generation.
+
+A computation is either full (every table from every file) or an increment over the files landed since the last
+one. An increment recomputes sessions, turns and conversions only for the conversations (shop, customer) that new
+messages or orders touch, finds the days whose sessions, turns, conversions, ratings, complaints, reviews or paid
+orders changed, recomputes the day sums of the KPI facts of exactly those days, and rolls every grain up again from
+the day sums. Both run the same sql/ files; the increment only gives them narrower inputs (DuckDB schemas `delta`
+and `scoped` whose views shadow the lake's), so an increment equals a full computation
+(tests/test_incremental.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from .band import band
+from .config import Config
+from .derive import derive
+from .land.ingest import connect
+from .land.lake import Lake, Manifest, quote
+from .land.views import source_views
+from .measure import measure_days, roll_up
+from .publish import generation
+
+DERIVED = ("sessions", "turns", "conversions", "kpi_facts")
+
+
+def fingerprint(config: Config) -> str:
+    thresholds = config.thresholds.read_bytes() if config.thresholds else b""
+    settings = json.dumps([config.timezone, str(config.session_gap), str(config.late_reply_window)])
+    return hashlib.sha256(settings.encode() + thresholds).hexdigest()[:16]
+
+
+def up_to_date(manifest: Manifest, config: Config) -> bool:
+    current = manifest.derived or {}
+    return current.get("inputs") == [f.seq for f in manifest.files] and current.get("config") == fingerprint(config)
+
+
+def new_files(manifest: Manifest, config: Config) -> set[int] | None:
+    """The file sequences an increment would add, or None when only a full computation is right: nothing computed
+    yet, another configuration, a kind seen for the first time (it changes which KPIs exist), or files gone."""
+    current = manifest.derived or {}
+    if "tables" not in current or current.get("config") != fingerprint(config):
+        return None
+    if set(current.get("kinds", [])) != manifest.kinds():
+        return None
+    done, now = set(current["inputs"]), {f.seq for f in manifest.files}
+    return now - done if done <= now else None
+
+
+def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataFrame, full: bool = False) -> int:
+    """Compute into a new generation recorded in `manifest.derived` (the caller commits), as an increment when that
+    is right and `full` is not asked for. Returns the number of KPI rows."""
+    lake.tmp.mkdir(parents=True, exist_ok=True)
+    con = connect(lake, config)
+    try:
+        for name, select in source_views(lake, manifest).items():
+            con.execute(f'CREATE VIEW "{name}" AS {select}')
+        con.register("kinds_frame", pl.DataFrame({"kind": sorted(manifest.kinds())},
+                                                 schema={"kind": pl.String}).to_arrow())
+        con.execute("CREATE TABLE lake_kinds AS SELECT * FROM kinds_frame")
+        added = None if full else new_files(manifest, config)
+        if added is None:
+            derive(con, config)
+            measure_days(con)
+            days = None
+        else:
+            days = _increment(con, lake, manifest, config, added)
+        roll_up(con)
+        band(con, thresholds)
+        rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
+        if days is not None:  # the roll-up needed every day's sums; only the changed days are written again
+            con.execute("CREATE OR REPLACE TABLE kpi_facts AS SELECT * FROM scoped.kpi_facts")
+        written = generation.write(con, lake, manifest, days)
+    finally:
+        con.close()
+    manifest.derived = {**written, "inputs": [f.seq for f in manifest.files], "config": fingerprint(config),
+                        "kinds": sorted(manifest.kinds()),
+                        "recomputed_days": "all" if days is None else [str(d) for d in days]}
+    return rows
+
+
+def _parts(lake: Lake, manifest: Manifest, seqs: set[int], kind: str) -> list[str]:
+    return [str(lake.path(f.data)) for f in manifest.files if f.seq in seqs and f.kind == kind and f.data]
+
+
+def _scan(files: list[str], columns: str, empty: str) -> str:
+    if not files:
+        return f"SELECT {empty} WHERE false"
+    return f"SELECT {columns} FROM read_parquet([{', '.join(quote(f) for f in files)}])"
+
+
+def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, config: Config,
+               added: set[int]) -> list[date]:
+    """Fill sessions, turns, conversions and kpi_facts with exactly the rows of the days that changed, and return
+    those days."""
+    for table in DERIVED:
+        con.execute(f"CREATE VIEW prev_{table} AS {generation.read_sql(lake, manifest, table)}")
+    everything = {f.seq for f in manifest.files}
+    conversation = "shop_id, customer_id"
+    no_conversation = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS VARCHAR) AS customer_id"
+    con.execute(f"""
+        CREATE TABLE scope_conversations AS
+        SELECT DISTINCT shop_id, customer_id FROM (
+            {_scan(_parts(lake, manifest, added, 'messages'), conversation, no_conversation)}
+            UNION ALL
+            {_scan(_parts(lake, manifest, added, 'orders'), conversation, no_conversation)}
+        ) AS touched
+    """)
+    in_scope = "EXISTS (SELECT 1 FROM scope_conversations c WHERE c.shop_id = {t}.shop_id AND c.customer_id = {t}.customer_id)"
+
+    # The touched conversations, derived again by the same sql/ files from their whole history.
+    con.execute("CREATE SCHEMA delta")
+    con.execute(f"CREATE VIEW delta.messages AS SELECT * FROM main.messages m WHERE {in_scope.format(t='m')}")
+    con.execute(f"CREATE VIEW delta.orders AS SELECT * FROM main.orders o WHERE {in_scope.format(t='o')}")
+    _in_schema(con, "delta", lambda: derive(con, config))
+
+    # What they were before, and the days on which anything differs.
+    con.execute(f"CREATE TABLE was_sessions AS SELECT * FROM prev_sessions p WHERE {in_scope.format(t='p')}")
+    con.execute("""CREATE TABLE was_turns AS SELECT t.* FROM prev_turns t WHERE EXISTS (
+                   SELECT 1 FROM was_sessions s WHERE s.shop_id = t.shop_id AND s.session_id = t.session_id)""")
+    con.execute(f"CREATE TABLE was_conversions AS SELECT * FROM prev_conversions p WHERE {in_scope.format(t='p')}")
+    replaced = {
+        # kind → (key, the date its facts fall on): every version of a re-sent key, old and new
+        "complaints": ("complaint_id", "created_at"),
+        "orders": ("order_id", "paid_at"),
+    }
+    event_days = []
+    for kind, column in (("ratings", "rated_at"), ("reviews", "created_at")):
+        event_days.append(_scan(_parts(lake, manifest, added, kind), f"CAST({column} AS DATE) AS d",
+                                "CAST(NULL AS DATE) AS d"))
+    for kind, (key, column) in replaced.items():
+        new_keys = _scan(_parts(lake, manifest, added, kind), key, f"CAST(NULL AS VARCHAR) AS {key}")
+        every_version = _scan(_parts(lake, manifest, everything, kind), f"{key}, {column}",
+                              f"CAST(NULL AS VARCHAR) AS {key}, CAST(NULL AS TIMESTAMP) AS {column}")
+        event_days.append(f"SELECT CAST(v.{column} AS DATE) AS d FROM ({every_version}) AS v "
+                          f"WHERE v.{key} IN ({new_keys})")
+    def changed(now: str, was: str, day: str) -> str:
+        """The days of rows that are in one relation and not the other (set operations need their brackets)."""
+        return (f"SELECT {day} AS d FROM ((SELECT * FROM {now} EXCEPT SELECT * FROM {was}) "
+                f"UNION ALL (SELECT * FROM {was} EXCEPT SELECT * FROM {now})) AS differ")
+
+    changes = [changed("delta.sessions", "was_sessions", "started_on"),
+               changed("delta.turns", "was_turns", "started_on"),
+               changed("delta.conversions", "was_conversions", "CAST(session_started_at AS DATE)"),
+               *event_days]
+    con.execute("CREATE TABLE scope_days AS SELECT DISTINCT d FROM ("
+                + " UNION ALL ".join(f"({q})" for q in changes) + ") AS changed WHERE d IS NOT NULL")
+    on_day = "{c} IN (SELECT d FROM scope_days)"
+
+    # Those days whole: the other conversations' rows as they were, the touched ones' as they are now.
+    con.execute(f"""CREATE TABLE sessions AS
+        SELECT * FROM prev_sessions p WHERE {on_day.format(c='p.started_on')} AND NOT {in_scope.format(t='p')}
+        UNION ALL SELECT * FROM delta.sessions s WHERE {on_day.format(c='s.started_on')}""")
+    con.execute(f"""CREATE TABLE turns AS
+        SELECT * FROM prev_turns t WHERE {on_day.format(c='t.started_on')} AND NOT EXISTS (
+            SELECT 1 FROM was_sessions s WHERE s.shop_id = t.shop_id AND s.session_id = t.session_id)
+        UNION ALL SELECT * FROM delta.turns t WHERE {on_day.format(c='t.started_on')}""")
+    con.execute(f"""CREATE TABLE conversions AS
+        SELECT * FROM prev_conversions p
+        WHERE {on_day.format(c='CAST(p.session_started_at AS DATE)')} AND NOT {in_scope.format(t='p')}
+        UNION ALL SELECT * FROM delta.conversions c WHERE {on_day.format(c='CAST(c.session_started_at AS DATE)')}""")
+
+    # The day sums of those days, by the same sql/ files over inputs narrowed to them.
+    con.execute("CREATE SCHEMA scoped")
+    for view, column in (("ratings", "rated_at"), ("reviews", "created_at"), ("complaints", "created_at"),
+                         ("orders", "paid_at")):
+        con.execute(f"CREATE VIEW scoped.{view} AS SELECT * FROM main.{view} v "
+                    f"WHERE {on_day.format(c=f'CAST(v.{column} AS DATE)')}")
+    _in_schema(con, "scoped", lambda: measure_days(con))
+    con.execute("""CREATE TABLE kpi_facts AS
+        SELECT * FROM prev_kpi_facts WHERE on_date NOT IN (SELECT d FROM scope_days)
+        UNION ALL SELECT * FROM scoped.kpi_facts""")
+    return [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
+
+
+def _in_schema(con: duckdb.DuckDBPyConnection, schema: str, build) -> None:
+    """Run `build` with tables created in `schema` and names looked up there first, then in main."""
+    con.execute(f"USE memory.{schema}")
+    con.execute(f"SET search_path = 'memory.{schema},memory.main'")
+    try:
+        build()
+    finally:
+        con.execute("USE memory.main")
+        con.execute("SET search_path = 'memory.main'")

@@ -1,0 +1,76 @@
+"""Derived tables on disk: each computation writes a generation folder; day-partitioned tables keep one file per
+day, and a later computation that changes only some days writes only those, reusing the other days' files.
+
+The manifest's `derived` entry names every file of the current state:
+    {"generation": n, "inputs": [seq ...], "config": fingerprint, "kinds": [...],
+     "tables": {"sessions": {"": "derived/g5/sessions.schema.parquet", "2026-11-27": "derived/g5/sessions/...", ...},
+                "kpi": "derived/g5/kpi.parquet", ...}}
+A day-partitioned table's "" entry is an empty file that carries the table's column types, so that a table
+without rows still reads.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ..land.lake import Lake, Manifest, fsync_file, quote
+from ..schemas import TABLES
+from ..schemas.validate import validate_parquet
+
+# table → the expression of the local date a row belongs to
+BY_DAY = {
+    "sessions": "started_on",
+    "turns": "started_on",
+    "conversions": "CAST(session_started_at AS DATE)",
+    "kpi_facts": "on_date",
+}
+WHOLE = ("kpi", "thresholds")
+
+
+def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, days: list | None) -> dict:
+    """Write the derived tables of `con` as a new generation. With `days` (incremental), the day-partitioned tables
+    of `con` hold exactly the rows of those days, and every other day is taken over from the current generation."""
+    previous = manifest.derived or {}
+    generation = previous.get("generation", 0) + 1
+    folder = f"derived/g{generation:06d}"
+    lake.path(folder).mkdir(parents=True, exist_ok=True)
+    tables: dict[str, object] = {}
+    for table, day in BY_DAY.items():
+        held: dict[str, str] = {}
+        if days is not None:
+            replaced = {str(d) for d in days}
+            held = {d: f for d, f in previous["tables"][table].items() if d and d not in replaced}
+        schema = f"{folder}/{table}.schema.parquet"
+        con.execute(f"COPY (SELECT * FROM {table} LIMIT 0) TO {quote(str(lake.path(schema)))} (FORMAT parquet)")
+        held[""] = schema
+        target = lake.path(f"{folder}/{table}")
+        con.execute(
+            f"COPY (SELECT *, {day} AS _day FROM {table}) TO {quote(str(target))} "
+            "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_day), OVERWRITE_OR_IGNORE true)"
+        )
+        for part in sorted(target.glob("_day=*/*.parquet")):
+            fsync_file(part)
+            if table in TABLES:
+                validate_parquet(part, TABLES[table])
+            held[part.parent.name.split("=", 1)[1]] = part.relative_to(lake.root).as_posix()
+        tables[table] = held
+    for table in WHOLE:
+        rel = f"{folder}/{table}.parquet"
+        order = " ORDER BY grain, period_start, shop_id, agent_id NULLS FIRST, kpi" if table == "kpi" else ""
+        con.execute(f"COPY (SELECT * FROM {table}{order}) TO {quote(str(lake.path(rel)))} "
+                    "(FORMAT parquet, COMPRESSION snappy)")
+        fsync_file(lake.path(rel))
+        if table in TABLES:
+            validate_parquet(lake.path(rel), TABLES[table])
+        tables[table] = rel
+    return {"generation": generation, "dir": folder, "tables": tables}
+
+
+def read_sql(lake: Lake, manifest: Manifest, table: str) -> str | None:
+    """A SELECT over the current files of a derived table (None before the first computation)."""
+    held = manifest.derived_files(table)
+    if not held:
+        return None
+    listed = ", ".join(quote(str(lake.path(f))) for f in held)
+    return f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false, union_by_name = false)"
