@@ -17,12 +17,20 @@ def names() -> list[str]:
     return sorted(p.name[:-4] for p in resources.files("pipeline.sql").iterdir() if p.name.endswith(".sql"))
 
 
-def build(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
-    """CREATE OR REPLACE TABLE <name> from sql/<name>.sql, binding the named parameters the file uses."""
+def build(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, view: bool = False) -> None:
+    """CREATE OR REPLACE TABLE <name> from sql/<name>.sql, binding the named parameters the file uses.
+
+    With view=True it is a VIEW instead (no parameters): for a step read by one later step only, which then
+    computes it as part of its own query rather than writing it out and reading it back."""
     sql = text(name)
     used = set(re.findall(r"\$(\w+)", sql))
     bound = {k: v for k, v in (params or {}).items() if k in used}
     missing = used - set(bound)
     if missing:
         raise KeyError(f"sql/{name}.sql needs parameters {sorted(missing)}")
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", bound or None)
+    if view:
+        if used:
+            raise ValueError(f"sql/{name}.sql has parameters and cannot be a view")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", bound or None)

@@ -8,11 +8,8 @@ WITH seen AS (
     SELECT max(t) AS seen_until FROM (
         SELECT max(sent_at) AS t FROM messages
         UNION ALL SELECT max(rated_at) FROM ratings
-        UNION ALL SELECT max(created_at) FROM orders
-        UNION ALL SELECT max(paid_at) FROM orders
-        UNION ALL SELECT max(created_at) FROM complaints
-        UNION ALL SELECT max(responded_at) FROM complaints
-        UNION ALL SELECT max(resolved_at) FROM complaints
+        UNION ALL SELECT greatest(max(created_at), max(paid_at)) FROM orders  -- greatest skips nulls
+        UNION ALL SELECT greatest(max(created_at), max(responded_at), max(resolved_at)) FROM complaints
         UNION ALL SELECT max(created_at) FROM reviews
     ) AS times
 ),

@@ -1,12 +1,17 @@
 -- kpi_target: target achievement (目标达成率, SPEC §4): sales of orders paid in the period over the target set for
 -- that shop and period label. Grain: one row per target (shop_id, period); a missing target gives no row.
 -- Emitted only when orders have ever been ingested.
-WITH sales AS (
-    SELECT o.shop_id, c.grain, c.period, sum(o.amount) AS sales
-    FROM orders AS o
-    JOIN calendar AS c ON c.on_date = CAST(o.paid_at AS DATE)
-    WHERE o.paid_at IS NOT NULL
-    GROUP BY o.shop_id, c.grain, c.period
+WITH daily_sales AS (
+    SELECT shop_id, CAST(paid_at AS DATE) AS paid_on, sum(amount) AS sales
+    FROM orders
+    WHERE paid_at IS NOT NULL
+    GROUP BY shop_id, CAST(paid_at AS DATE)
+),
+sales AS (
+    SELECT d.shop_id, c.grain, c.period, sum(d.sales) AS sales
+    FROM daily_sales AS d
+    JOIN calendar AS c ON c.on_date = d.paid_on
+    GROUP BY d.shop_id, c.grain, c.period
 )
 SELECT
     t.grain, t.period, t.period_start,

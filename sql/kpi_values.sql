@@ -1,6 +1,6 @@
 -- kpi_values: numerator and denominator of every KPI per grain, period, shop and agent (SPEC §3, §4).
 -- Grain: (grain, period, shop_id, agent_id, kpi); agent_id null on shop rows.
--- Every grain sums the facts directly (never finer periods' values); agent rows leave out facts with no agent.
+-- Every grain sums the day sums of kpi_facts (never finer periods' values); agent rows leave out facts with no agent.
 WITH placed AS (
     SELECT f.kpi, f.shop_id, f.agent_id, f.numerator, f.denominator,
            c.grain, c.period, c.period_start, c.period_end

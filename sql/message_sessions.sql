@@ -5,35 +5,49 @@
 -- conversation (shop_id, customer_id): a gap of more than $session_gap_us opens a new session, except for a human
 -- agent message that answers a customer still waiting for at most $late_reply_us. Cut sessions are named
 -- '<customer_id>#<n>', n counting from 1 in the conversation.
-WITH chat AS (
-    SELECT
-        shop_id, customer_id, session_id, message_id, agent_id, sender_role, sent_at, _seq, _line,
-        CASE sender_role WHEN 'customer' THEN 0 WHEN 'agent' THEN 1 ELSE 2 END AS role_rank
+-- pos numbers a session's messages in conversation order; last_customer_at and last_agent_at are the times of the
+-- latest customer and human agent message before it in its session (null: none). Compared by time, they tell which
+-- came last because at the same time a customer message comes before an agent message (§2.1).
+WITH given_messages AS (
+    -- Read once per branch rather than shared: a CTE read twice would be written out in full first.
+    SELECT *, CASE sender_role WHEN 'customer' THEN 0 WHEN 'agent' THEN 1 ELSE 2 END AS role_rank
     FROM messages
-    WHERE sender_role <> 'system'
+    WHERE sender_role <> 'system' AND session_id IS NOT NULL
 ),
-cut_ordered AS (
-    -- Conversation order of the messages that carry no session_id (§2.1 tie-breaks, then lake position).
+cut_messages AS (
+    SELECT *, CASE sender_role WHEN 'customer' THEN 0 WHEN 'agent' THEN 1 ELSE 2 END AS role_rank
+    FROM messages
+    WHERE sender_role <> 'system' AND session_id IS NULL
+),
+given AS (
+    -- Exported sessions: order within the session (§2.1 tie-breaks, then lake position).
     SELECT
-        *,
-        row_number() OVER (
-            PARTITION BY shop_id, customer_id
-            ORDER BY sent_at, role_rank, message_id NULLS LAST, _seq, _line
-        ) AS conv_pos
-    FROM chat
-    WHERE session_id IS NULL
+        shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at,
+        row_number() OVER w_session AS pos,
+        max(CASE WHEN sender_role = 'customer' THEN sent_at END) OVER w_before AS last_customer_at,
+        max(CASE WHEN sender_role = 'agent' THEN sent_at END) OVER w_before AS last_agent_at
+    FROM given_messages
+    WINDOW
+        w_session AS (PARTITION BY shop_id, session_id
+                      ORDER BY sent_at, role_rank, message_id NULLS LAST, _seq, _line),
+        w_before AS (PARTITION BY shop_id, session_id
+                     ORDER BY sent_at, role_rank, message_id NULLS LAST, _seq, _line
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
 cut_context AS (
+    -- Messages without a session_id, in conversation order (§2.1 tie-breaks, then lake position).
     SELECT
-        *,
+        shop_id, customer_id, message_id, agent_id, sender_role, sent_at,
+        row_number() OVER w_conv AS conv_pos,
         lag(sent_at) OVER w_conv AS prev_at,
-        max(CASE WHEN sender_role = 'customer' THEN conv_pos END) OVER w_before AS last_customer_pos,
         max(CASE WHEN sender_role = 'customer' THEN sent_at END) OVER w_before AS last_customer_at,
-        max(CASE WHEN sender_role = 'agent' THEN conv_pos END) OVER w_before AS last_agent_pos
-    FROM cut_ordered
+        max(CASE WHEN sender_role = 'agent' THEN sent_at END) OVER w_before AS last_agent_at
+    FROM cut_messages
     WINDOW
-        w_conv AS (PARTITION BY shop_id, customer_id ORDER BY conv_pos),
-        w_before AS (PARTITION BY shop_id, customer_id ORDER BY conv_pos
+        w_conv AS (PARTITION BY shop_id, customer_id
+                   ORDER BY sent_at, role_rank, message_id NULLS LAST, _seq, _line),
+        w_before AS (PARTITION BY shop_id, customer_id
+                     ORDER BY sent_at, role_rank, message_id NULLS LAST, _seq, _line
                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
 cut_flags AS (
@@ -44,42 +58,37 @@ cut_flags AS (
             WHEN date_diff('microsecond', prev_at, sent_at) <= $session_gap_us THEN 0
             -- the late-reply exception: the first human reply to a waiting customer stays in that session
             WHEN sender_role = 'agent'
-                 AND last_customer_pos IS NOT NULL
-                 AND (last_agent_pos IS NULL OR last_agent_pos < last_customer_pos)
+                 AND last_customer_at IS NOT NULL
+                 AND (last_agent_at IS NULL OR last_agent_at < last_customer_at)
                  AND date_diff('microsecond', last_customer_at, sent_at) <= $late_reply_us THEN 0
             ELSE 1
         END AS opens_session
     FROM cut_context
 ),
-cut_sessions AS (
+cut_runs AS (
     SELECT
-        shop_id, customer_id, message_id, agent_id, sender_role, sent_at, role_rank, _seq, _line,
-        customer_id || '#' || CAST(
-            sum(opens_session) OVER (
-                PARTITION BY shop_id, customer_id ORDER BY conv_pos
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-            ) AS VARCHAR
-        ) AS session_id
+        *,
+        sum(opens_session) OVER w_run AS session_no,
+        max(CASE WHEN opens_session = 1 THEN conv_pos END) OVER w_run AS session_first_pos,
+        max(CASE WHEN opens_session = 1 THEN sent_at END) OVER w_run AS session_started_at
     FROM cut_flags
+    WINDOW w_run AS (PARTITION BY shop_id, customer_id ORDER BY conv_pos
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
-all_sessions AS (
-    SELECT shop_id, customer_id, message_id, agent_id, sender_role, sent_at, role_rank, _seq, _line, session_id
-    FROM chat
-    WHERE session_id IS NOT NULL
-    UNION ALL
-    SELECT shop_id, customer_id, message_id, agent_id, sender_role, sent_at, role_rank, _seq, _line, session_id
-    FROM cut_sessions
+cut AS (
+    -- session_gap is positive, so a session starts later than every message of the conversation's earlier
+    -- sessions: the latest customer (agent) message before is in the session iff it is not earlier than its start.
+    SELECT
+        shop_id,
+        customer_id || '#' || CAST(session_no AS VARCHAR) AS session_id,
+        customer_id, message_id, agent_id, sender_role, sent_at,
+        conv_pos - session_first_pos + 1 AS pos,
+        CASE WHEN last_customer_at >= session_started_at THEN last_customer_at END AS last_customer_at,
+        CASE WHEN last_agent_at >= session_started_at THEN last_agent_at END AS last_agent_at
+    FROM cut_runs
 )
-SELECT
-    shop_id,
-    session_id,
-    customer_id,
-    message_id,
-    agent_id,
-    sender_role,
-    sent_at,
-    row_number() OVER (
-        PARTITION BY shop_id, session_id
-        ORDER BY sent_at, role_rank, message_id NULLS LAST, _seq, _line
-    ) AS pos
-FROM all_sessions
+SELECT shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at, pos, last_customer_at, last_agent_at
+FROM given
+UNION ALL
+SELECT shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at, pos, last_customer_at, last_agent_at
+FROM cut

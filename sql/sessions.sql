@@ -3,13 +3,7 @@
 -- An inquiry (顾客发起咨询) has a customer message before any human agent message. Its agent is the agent_id of
 -- its first human agent message, or, with no human agent message, the agent_id on its first customer message.
 -- frt_seconds is null for a session that is not an answered inquiry.
-WITH firsts AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY shop_id, session_id, sender_role ORDER BY pos) AS role_pos
-    FROM message_sessions
-),
-per_session AS (
+WITH per_session AS (
     SELECT
         shop_id,
         session_id,
@@ -17,21 +11,19 @@ per_session AS (
         min(sent_at) AS started_at,
         max(sent_at) AS ended_at,
         count(*) AS messages,
-        min(CASE WHEN sender_role = 'customer' THEN pos END) AS first_customer_pos,
-        min(CASE WHEN sender_role = 'agent' THEN pos END) AS first_agent_pos,
         min(CASE WHEN sender_role = 'customer' THEN sent_at END) AS first_customer_at,
         min(CASE WHEN sender_role = 'agent' THEN sent_at END) AS first_agent_at,
-        max(CASE WHEN sender_role = 'agent' AND role_pos = 1 THEN agent_id END) AS first_agent_id,
-        max(CASE WHEN sender_role = 'customer' AND role_pos = 1 THEN agent_id END) AS routed_agent_id,
-        sum(CASE WHEN sender_role = 'agent' THEN 1 ELSE 0 END) AS agent_messages
-    FROM firsts
+        max(CASE WHEN sender_role = 'agent' AND last_agent_at IS NULL THEN agent_id END) AS first_agent_id,
+        max(CASE WHEN sender_role = 'customer' AND last_customer_at IS NULL THEN agent_id END) AS routed_agent_id
+    FROM message_sessions
     GROUP BY shop_id, session_id
 ),
 classified AS (
+    -- at the same time a customer message comes before an agent message (§2.1): a tie is an inquiry
     SELECT
         *,
-        first_customer_pos IS NOT NULL
-            AND (first_agent_pos IS NULL OR first_customer_pos < first_agent_pos) AS is_inquiry
+        first_customer_at IS NOT NULL
+            AND (first_agent_at IS NULL OR first_customer_at <= first_agent_at) AS is_inquiry
     FROM per_session
 )
 SELECT
@@ -43,12 +35,12 @@ SELECT
     CAST(started_at AS DATE) AS started_on,
     messages,
     is_inquiry,
-    CASE WHEN first_agent_pos IS NOT NULL THEN first_agent_id ELSE routed_agent_id END AS agent_id,
+    CASE WHEN first_agent_at IS NOT NULL THEN first_agent_id ELSE routed_agent_id END AS agent_id,
     first_customer_at,
     first_agent_at,
-    is_inquiry AND first_agent_pos IS NOT NULL AS replied,
+    is_inquiry AND first_agent_at IS NOT NULL AS replied,
     CASE
-        WHEN is_inquiry AND first_agent_pos IS NOT NULL
+        WHEN is_inquiry AND first_agent_at IS NOT NULL
         THEN CAST(date_diff('microsecond', first_customer_at, first_agent_at) AS DOUBLE) / 1e6
     END AS frt_seconds
 FROM classified

@@ -3,33 +3,29 @@
 -- Only customer and human agent messages count: a turn starts at a customer message that is the session's first
 -- customer message or follows a human agent message, and is answered by the next human agent message. Bots answer
 -- nothing and split nothing. response_seconds is null for an unanswered turn.
-WITH talk AS (
+-- (message_sessions gives each message the times of the latest customer and agent message before it in the session;
+-- at the same time a customer message comes before an agent message, so a tie means the agent came last.)
+WITH starts AS (
+    -- customer messages with no customer message since the latest agent message (or since the session began)
     SELECT
-        m.shop_id, m.session_id, m.agent_id, m.sender_role, m.sent_at, m.pos,
-        s.started_on,
-        lag(m.sender_role) OVER (PARTITION BY m.shop_id, m.session_id ORDER BY m.pos) AS prev_role
+        m.shop_id, m.session_id, s.started_on, m.sent_at AS started_at, m.last_agent_at,
+        row_number() OVER (PARTITION BY m.shop_id, m.session_id ORDER BY m.pos) AS turn_no
     FROM message_sessions AS m
     JOIN sessions AS s ON s.shop_id = m.shop_id AND s.session_id = m.session_id
-    WHERE s.is_inquiry AND m.sender_role IN ('customer', 'agent')
-),
-numbered AS (
-    SELECT
-        *,
-        CAST(sum(CASE WHEN sender_role = 'customer' AND (prev_role IS NULL OR prev_role = 'agent') THEN 1 ELSE 0 END)
-            OVER (PARTITION BY shop_id, session_id ORDER BY pos
-                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS turn_no
-    FROM talk
-),
-starts AS (
-    SELECT shop_id, session_id, started_on, turn_no, sent_at AS started_at
-    FROM numbered
-    WHERE sender_role = 'customer' AND (prev_role IS NULL OR prev_role = 'agent')
+    WHERE s.is_inquiry
+      AND m.sender_role = 'customer'
+      AND (m.last_customer_at IS NULL OR m.last_agent_at >= m.last_customer_at)
 ),
 answers AS (
-    SELECT shop_id, session_id, turn_no, sent_at AS answered_at, agent_id
-    FROM numbered
-    WHERE sender_role = 'agent' AND prev_role = 'customer'
+    -- agent messages whose latest customer or agent message before them is a customer message
+    SELECT shop_id, session_id, sent_at AS answered_at, agent_id, last_agent_at
+    FROM message_sessions
+    WHERE sender_role = 'agent'
+      AND last_customer_at IS NOT NULL
+      AND (last_agent_at IS NULL OR last_customer_at > last_agent_at)
 )
+-- A turn and its answer see the same latest agent message before them (only customers come between), and no two
+-- turns of a session do: that agent message pairs them.
 SELECT
     s.shop_id,
     s.session_id,
@@ -44,4 +40,4 @@ SELECT
     END AS response_seconds
 FROM starts AS s
 LEFT JOIN answers AS a
-    ON a.shop_id = s.shop_id AND a.session_id = s.session_id AND a.turn_no = s.turn_no
+    ON a.shop_id = s.shop_id AND a.session_id = s.session_id AND a.last_agent_at IS NOT DISTINCT FROM s.last_agent_at
