@@ -17,7 +17,7 @@ import polars as pl
 
 from ..config import Config, ConfigError
 from ..kinds import KINDS, Kind
-from ..normalise import normalise
+from ..normalise import TIME_REASON, normalise
 from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, validate_parquet
 from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
@@ -133,7 +133,16 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
                       f"for kind {kind.name} (headers found: {', '.join(headers) or 'none'})")
     staged = work / "staged.parquet"
     try:
-        normalise(frame, kind, header_map.rename, config.timezone).sink_parquet(staged, compression="lz4")
+        # Most exports write every time as YYYY-MM-DD HH:MM:SS: parse that form alone first, and everything again
+        # only when some time was refused (another form, or a bad value).
+        for common_times in (True, False):
+            normalise(frame, kind, header_map.rename, config.timezone, common_times).sink_parquet(
+                staged, compression="lz4")
+            if not common_times or not any(c.type == "timestamp" for c in kind.columns):
+                break
+            refused = pl.scan_parquet(staged).filter(pl.col("_reject_reason") == TIME_REASON).select(pl.len())
+            if refused.collect().item() == 0:
+                break
     except pl.exceptions.PolarsError as e:
         raise explain(raw, e) from None
 
@@ -151,16 +160,22 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     columns = [c for c in con.sql("SELECT * FROM staged LIMIT 0").columns if not c.startswith("_")]
     keep_first = kind.keep == "first"
     order = "_line ASC" if keep_first else "_line DESC"
-    earlier = manifest.parts(kind.name) + [e.data for e in landed if e.kind == kind.name and e.data]
-    anti_join = ""
-    if keep_first and earlier:
-        con.read_parquet([str(lake.path(p)) for p in earlier]).select("_key").create_view("earlier", replace=True)
-        anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
     data_rel = f"data/{kind.name}/{seq:06d}.parquet"
     lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, "
                 "_line FROM staged WHERE _reject_reason IS NULL")
-    rows, keys = con.execute("SELECT count(*), count(DISTINCT _key) FROM accepted").fetchall()[0]
+    rows, keys, key_min, key_max = con.execute(
+        "SELECT count(*), count(DISTINCT _key), min(_key), max(_key) FROM accepted").fetchall()[0]
+    anti_join = ""
+    if keep_first:
+        # Only earlier parts whose key range meets this file's can hold its duplicates (ids mostly grow with time,
+        # so a night's file is compared with the night before it that overlaps, not with the whole lake).
+        earlier = [e.data for e in [*manifest.files, *landed] if e.kind == kind.name and e.data
+                   and not (e.key_max is not None and key_min is not None
+                            and (e.key_max < key_min or e.key_min > key_max))]
+        if earlier:
+            con.read_parquet([str(lake.path(p)) for p in earlier]).select("_key").create_view("earlier", replace=True)
+            anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
     # Repeats within one file are rare: the window that keeps one row per key runs only when there are some.
     one_per_key = "accepted" if rows == keys else (
         f"(SELECT * FROM accepted QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1)")
@@ -192,7 +207,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     entry = FileEntry(
         seq=seq, sha256=sha, name=str(path), kind=kind.name, read=read, accepted=accepted, rejected=rejected,
         duplicates=read - rejected - accepted, ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        data=data_rel, rejects=rejects_rel,
+        data=data_rel, rejects=rejects_rel, key_min=key_min, key_max=key_max,
     )
     result = FileResult(path, kind.name, "landed", read, accepted, rejected, entry.duplicates,
                         ignored_columns=header_map.ignored, sample_rejects=samples)

@@ -38,6 +38,9 @@ class FileEntry:
     ingested_at: str
     data: str | None  # part paths relative to the lake
     rejects: str | None
+    # The smallest and largest duplicate key landed: a later file whose keys lie outside need not be compared.
+    key_min: str | None = None
+    key_max: str | None = None
 
 
 @dataclass

@@ -12,23 +12,27 @@ from ..kinds import Kind
 from . import values
 
 REJECT_COLUMNS = ("_reject_column", "_reject_reason", "_reject_raw")
+TIME_REASON = values.TIME_REASON
 
 
-def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str) -> tuple[list[tuple[str, pl.Expr]], values.Reason]:
+def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str,
+           common_times: bool = False) -> tuple[list[tuple[str, pl.Expr]], values.Reason]:
     """The output columns of one canonical column, and the reason function of its (first) value."""
     t = kind.column(name).type
     if t == "period":
         label, grain, start, reason = values.period(raw)
         return [(name, label), ("grain", grain), ("period_start", start)], reason
     parser = {
-        "timestamp": lambda r: values.timestamp(r, tz), "role": values.role, "level": values.level,
+        "timestamp": lambda r: values.timestamp(r, tz, common_times), "role": values.role, "level": values.level,
         "stars": values.stars, "decimal": values.decimal, "category": values.category,
     }.get(t, values.text if name == "content" else values.identifier)
     value, reason = parser(raw)
     return [(name, value)], reason
 
 
-def normalise(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str) -> pl.LazyFrame:
+def normalise(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str,
+              common_times: bool = False) -> pl.LazyFrame:
+    """`common_times`: parse timestamps in the common form only (see values.timestamp)."""
     source = {canonical: header for header, canonical in rename.items()}
     present = set(frame.collect_schema().names())
     parsed: list[pl.Expr] = []  # step 1: every value, parsed once
@@ -40,7 +44,7 @@ def normalise(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str) 
     for column in kind.columns:
         header = source.get(column.name)
         raw = pl.col(header) if header is not None else pl.lit(None, dtype=pl.String)
-        columns, reason = _parse(kind, column.name, raw, tz)
+        columns, reason = _parse(kind, column.name, raw, tz, common_times)
         parsed += [value.alias(f"__v_{out}") for out, value in columns]
         outputs += [out for out, _ in columns]
         value = pl.col(f"__v_{column.name}")

@@ -49,10 +49,18 @@ def _only_where_null(done: pl.Expr, text: pl.Expr) -> pl.Expr:
     return pl.when(done.is_null()).then(text)
 
 
-def timestamp(raw: pl.Expr, tz: str) -> Parsed:
-    """Local time of `tz`: a time without offset is already local; one with an offset is converted."""
+TIME_REASON = "not a timestamp (expected YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS or ISO 8601 with optional offset)"
+
+
+def timestamp(raw: pl.Expr, tz: str, common_form_only: bool = False) -> Parsed:
+    """Local time of `tz`: a time without offset is already local; one with an offset is converted.
+
+    `common_form_only` parses just `YYYY-MM-DD HH:MM:SS` (a first, cheap pass: most exports use only that form;
+    the caller parses again in full when any value was refused)."""
     s = raw.str.strip_chars()
-    fast = s.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)  # the common form, cheaply
+    fast = s.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    if common_form_only:
+        return fast, _unless_parsed(raw, TIME_REASON)
     rest = _only_where_null(fast, s).str.replace_all("/", "-").str.replace("T", " ")
     offset = rest.str.extract(_OFFSET, 1)
     base = rest.str.replace(_OFFSET, "").str.strip_chars()
@@ -73,8 +81,7 @@ def timestamp(raw: pl.Expr, tz: str) -> Parsed:
         .dt.replace_time_zone(None)
     )
     value = pl.coalesce([fast, pl.when(offset.is_null()).then(naive).otherwise(converted)])
-    reason = "not a timestamp (expected YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS or ISO 8601 with optional offset)"
-    return value, _unless_parsed(raw, reason)
+    return value, _unless_parsed(raw, TIME_REASON)
 
 
 def role(raw: pl.Expr) -> Parsed:
