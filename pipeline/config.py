@@ -40,7 +40,7 @@ class Config:
     mapping: Path | None = None  # user header mapping (TOML: canonical = "header in the file")
     profile: str | None = None  # a built-in source layout such as "twcs"
     skip_unknown: bool = False
-    duckdb_memory_limit: str = "4GB"
+    duckdb_memory_limit: str = "1GB"  # DuckDB spills to LAKE/tmp beyond this: memory stays flat as input grows
     duckdb_threads: int | None = None
     extra: dict = field(default_factory=dict)
 

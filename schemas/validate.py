@@ -13,10 +13,13 @@ class SchemaViolation(Exception):
     pass
 
 
-def validate_parquet(path: Path, model: type[pa.DataFrameModel], batch_rows: int = 1_000_000) -> int:
-    """Check every row of `path` (eagerly, lazy=True: all failures listed); returns the rows checked."""
-    rows = pq.ParquetFile(path).metadata.num_rows
-    scan = pl.scan_parquet(path)
+def validate_parquet(path: Path | list[Path], model: type[pa.DataFrameModel], batch_rows: int = 1_000_000) -> int:
+    """Check every row of `path` (one file or several of one table; eagerly, lazy=True: all failures listed);
+    returns the rows checked."""
+    paths = path if isinstance(path, list) else [path]
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+    scan = pl.scan_parquet(paths)
+    path = paths[0] if len(paths) == 1 else f"{paths[0].parent.parent} ({len(paths)} files)"
     # Slices of the scan read only the row groups they need (faster than pyarrow's iter_batches + from_arrow).
     for offset in range(0, max(rows, 1), batch_rows):
         _validate(scan.slice(offset, batch_rows).collect(), model, path)

@@ -8,6 +8,8 @@
 -- pos numbers a session's messages in conversation order; last_customer_at and last_agent_at are the times of the
 -- latest customer and human agent message before it in its session (null: none). Compared by time, they tell which
 -- came last because at the same time a customer message comes before an agent message (§2.1).
+-- Sorting is the cost: exported sessions are ordered once; cut conversations are ordered once, then run through once
+-- more (by conv_pos) to count their sessions.
 WITH given_messages AS (
     -- Read once per branch rather than shared: a CTE read twice would be written out in full first.
     SELECT *, CASE sender_role WHEN 'customer' THEN 0 WHEN 'agent' THEN 1 ELSE 2 END AS role_rank
@@ -57,6 +59,7 @@ cut_flags AS (
             WHEN prev_at IS NULL THEN 1
             WHEN date_diff('microsecond', prev_at, sent_at) <= $session_gap_us THEN 0
             -- the late-reply exception: the first human reply to a waiting customer stays in that session
+            -- (no agent message since the customer's: a tie in time means the agent's came after)
             WHEN sender_role = 'agent'
                  AND last_customer_at IS NOT NULL
                  AND (last_agent_at IS NULL OR last_agent_at < last_customer_at)
@@ -87,8 +90,10 @@ cut AS (
         CASE WHEN last_agent_at >= session_started_at THEN last_agent_at END AS last_agent_at
     FROM cut_runs
 )
-SELECT shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at, pos, last_customer_at, last_agent_at
+SELECT shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at,
+       pos, last_customer_at, last_agent_at
 FROM given
 UNION ALL
-SELECT shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at, pos, last_customer_at, last_agent_at
+SELECT shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at,
+       pos, last_customer_at, last_agent_at
 FROM cut

@@ -49,11 +49,12 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, days: 
             f"COPY (SELECT *, {day} AS _day FROM {table}) TO {quote(str(target))} "
             "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_day), OVERWRITE_OR_IGNORE true)"
         )
-        for part in sorted(target.glob("_day=*/*.parquet")):
+        written = sorted(target.glob("_day=*/*.parquet"))
+        for part in written:
             fsync_file(part)
-            if table in TABLES:
-                validate_parquet(part, TABLES[table])
             held[part.parent.name.split("=", 1)[1]] = part.relative_to(lake.root).as_posix()
+        if table in TABLES and written:
+            validate_parquet(written, TABLES[table])
         tables[table] = held
     for table in WHOLE:
         rel = f"{folder}/{table}.parquet"
