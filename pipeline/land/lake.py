@@ -41,6 +41,7 @@ class FileEntry:
     # The smallest and largest duplicate key landed: a later file whose keys lie outside need not be compared.
     key_min: str | None = None
     key_max: str | None = None
+    stat: str | None = None  # "path|size|mtime_ns" when ingested
 
 
 @dataclass
