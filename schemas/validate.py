@@ -1,7 +1,6 @@
 """Validate a Parquet table against its schema in bounded batches, every failure of a batch in one report."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandera.polars as pa

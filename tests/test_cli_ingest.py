@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from pipeline.cli import main
 from pipeline.kinds import KINDS
@@ -18,7 +18,7 @@ from tests.conftest import write_csv
 MSG_HEADER = ["message_id", "shop_id", "customer_id", "agent_id", "sender_role", "sent_at", "content"]
 
 
-def cskpi(*args) -> "Result":
+def cskpi(*args) -> Result:
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert "Traceback" not in result.output, result.output
     if result.exception is not None and not isinstance(result.exception, SystemExit):

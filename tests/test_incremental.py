@@ -4,7 +4,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 from pipeline import jobs
 from pipeline.config import Config
@@ -63,6 +62,7 @@ def split_by_night(source: Path, nights: list[str], out: Path) -> list[Path]:
 
 def nightly_and_full(tmp_path: Path, inboxes: list[Path], config: Config) -> tuple[Lake, Lake]:
     nightly = Lake(tmp_path / "nightly")
+    kinds_before: set[str] = set()
     for i, inbox in enumerate(inboxes):
         result = jobs.run(inbox, nightly, config)
         assert not result.refused

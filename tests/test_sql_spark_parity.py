@@ -23,7 +23,6 @@ complaints (one on a day without paid orders: zero denominator), reviews, and ta
 """
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import math
 import os

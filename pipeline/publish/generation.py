@@ -10,7 +10,6 @@ without rows still reads.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import duckdb
 
