@@ -1,6 +1,7 @@
 """One typed configuration object, read from `cskpi.toml` and passed down to every stage."""
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
@@ -51,6 +52,9 @@ class Config:
             raise ConfigError(f"timezone: {self.timezone!r} is not a known time zone") from None
         if not 0 <= self.max_reject_ratio <= 1:
             raise ConfigError(f"max_reject_ratio: {self.max_reject_ratio} is not between 0 and 1")
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(K|M|G|T)i?B", self.duckdb_memory_limit, re.IGNORECASE):
+            # It is spliced into DuckDB's SET statement (which takes no bound parameters): only a size gets there.
+            raise ConfigError(f"duckdb_memory_limit: {self.duckdb_memory_limit!r} is not a size such as '1GB'")
         if self.session_gap <= timedelta(0) or self.late_reply_window < timedelta(0):
             raise ConfigError("session_gap must be positive and late_reply_window not negative")
 
