@@ -4,11 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from .band import load_thresholds
 from .config import Config
 from .kinds import KINDS
-from .land.ingest import FileResult, ingest, land
+from .land.ingest import FileResult, land
 from .land.lake import Lake, LakeError
 from .publish.export import export as export_rows
 from .publish.report import report as report_text
@@ -58,8 +57,11 @@ def inbox_files(inbox: Path, skip_unknown: bool) -> tuple[list[tuple[str, Path]]
 
 
 def ingest_files(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[FileResult]:
-    results = ingest(lake, files, config)
+    """Land files as one commit (no computation) and refresh the warehouse's views of them."""
     with lake.writing() as manifest:
+        results = land(lake, manifest, files, config)
+        if any(r.status == "landed" for r in results):
+            lake.commit(manifest)
         refresh_warehouse(lake, manifest)
     return results
 

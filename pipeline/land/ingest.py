@@ -59,6 +59,12 @@ class Refused(Exception):
     pass
 
 
+def stat_of(path: Path) -> str:
+    """What identifies an unchanged file without reading it: "path|size|mtime_ns"."""
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -78,8 +84,7 @@ def land(lake: Lake, manifest: Manifest, files: list[tuple[str, Path]], config: 
     try:
         for kind_name, path in files:
             kind = KINDS[kind_name]
-            stat = path.stat()
-            fingerprint = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+            fingerprint = stat_of(path)
             # A nightly inbox keeps last night's files: one whose path, size and modification time match a file
             # already ingested is that file, and is not read again to hash it.
             known = next((f for f in manifest.files if f.stat == fingerprint and f.kind == kind_name), None)
@@ -102,15 +107,6 @@ def land(lake: Lake, manifest: Manifest, files: list[tuple[str, Path]], config: 
         con.close()
     manifest.files.extend(landed)
     manifest.next_seq += len(landed)
-    return results
-
-
-def ingest(lake: Lake, files: list[tuple[str, Path]], config: Config) -> list[FileResult]:
-    """Land files as one commit."""
-    with lake.writing() as manifest:
-        results = land(lake, manifest, files, config)
-        if any(r.status == "landed" for r in results):
-            lake.commit(manifest)
     return results
 
 
@@ -213,7 +209,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
         seq=seq, sha256=sha, name=str(path), kind=kind.name, read=read, accepted=accepted, rejected=rejected,
         duplicates=read - rejected - accepted, ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         data=data_rel, rejects=rejects_rel, key_min=key_min, key_max=key_max,
-        stat=f"{path.resolve()}|{path.stat().st_size}|{path.stat().st_mtime_ns}",
+        stat=stat_of(path),
     )
     result = FileResult(path, kind.name, "landed", read, accepted, rejected, entry.duplicates,
                         ignored_columns=header_map.ignored, sample_rejects=samples)
