@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .service_hours import ServiceHours, ServiceHoursError
+
 
 class ConfigError(ValueError):
     """A configuration or mapping file that cannot be used; the message says which key and why."""
@@ -43,6 +45,11 @@ class Config:
     skip_unknown: bool = False
     duckdb_memory_limit: str = "1GB"  # DuckDB spills to LAKE/tmp beyond this: memory stays flat as input grows
     duckdb_threads: int | None = None
+    # Issue 5 (README "Table A.2" and "Service hours"): the 24-hour complaint rule's window, the service-hours
+    # calendar (None: wall-clock only) and the unanswered-turn policy (None: left out; a duration: counted at it).
+    complaint_feedback_window: timedelta = timedelta(hours=24)
+    service_hours: ServiceHours | None = None
+    unanswered_turn_cap: timedelta | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -57,6 +64,10 @@ class Config:
             raise ConfigError(f"duckdb_memory_limit: {self.duckdb_memory_limit!r} is not a size such as '1GB'")
         if self.session_gap <= timedelta(0) or self.late_reply_window < timedelta(0):
             raise ConfigError("session_gap must be positive and late_reply_window not negative")
+        if self.complaint_feedback_window < timedelta(0):
+            raise ConfigError("complaint_feedback_window must not be negative")
+        if self.unanswered_turn_cap is not None and self.unanswered_turn_cap < timedelta(0):
+            raise ConfigError("unanswered_turn_cap must not be negative")
 
     def with_(self, **changes) -> "Config":
         """A copy with the given fields changed; None values leave a field as it is (unset CLI options)."""
@@ -78,8 +89,13 @@ class Config:
             raise ConfigError(f"{path}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         kwargs: dict = {}
         for key, value in data.items():
-            if key in ("session_gap", "late_reply_window"):
+            if key in ("session_gap", "late_reply_window", "complaint_feedback_window", "unanswered_turn_cap"):
                 kwargs[key] = _duration(value, key)
+            elif key == "service_hours":
+                try:
+                    kwargs[key] = ServiceHours.parse(value, str(path))
+                except ServiceHoursError as e:
+                    raise ConfigError(str(e)) from None
             elif key in ("thresholds", "mapping"):
                 kwargs[key] = (Path(path).parent / value).resolve()
             elif key == "max_reject_ratio":

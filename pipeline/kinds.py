@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ValueType = Literal["string", "timestamp", "int", "decimal", "role", "level", "category", "stars", "period"]
+ValueType = Literal["string", "timestamp", "int", "decimal", "role", "level", "category", "stars", "period",
+                    "flag", "reason"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ KINDS: dict[str, Kind] = {
                 _c("category", "category"),
                 _c("responded_at", "timestamp"),
                 _c("resolved_at", "timestamp"),
+                _c("agreed_at", "timestamp"),
             ),
             key=("complaint_id",),
             keep="last",
@@ -145,7 +147,8 @@ KINDS: dict[str, Kind] = {
                 "订单编号": "order_id", "订单号": "order_id",
                 "投诉类型": "category", "投诉类别": "category",
                 "投诉时间": "created_at", "首次反馈时间": "responded_at", "首次响应时间": "responded_at",
-                "解决时间": "resolved_at", "处理完成时间": "resolved_at",
+                "解决时间": "resolved_at", "处理完成时间": "resolved_at", "方案反馈时间": "resolved_at",
+                "约定时间": "agreed_at", "约定沟通时间": "agreed_at", "约定反馈时间": "agreed_at",
             },
         ),
         Kind(
@@ -185,6 +188,107 @@ KINDS: dict[str, Kind] = {
                 "目标销售额": "target_sales", "计划目标销售额": "target_sales", "目标金额": "target_sales",
             },
         ),
+        Kind(
+            "refunds",
+            (
+                _c("refund_id", required=True),
+                _c("shop_id", required=True),
+                _c("requested_at", "timestamp", required=True),
+                _c("completed_at", "timestamp"),
+                _c("order_id"),
+                _c("customer_id"),
+                _c("reason", "reason"),
+                _c("outcome"),
+            ),
+            key=("refund_id",),
+            keep="last",
+            time_column="requested_at",
+            aliases={
+                "退款编号": "refund_id", "退款ID": "refund_id", "退款单号": "refund_id", "售后单号": "refund_id",
+                "店铺ID": "shop_id", "店铺编号": "shop_id",
+                "申请时间": "requested_at", "退款申请时间": "requested_at", "买家申请退款时间": "requested_at",
+                "完成时间": "completed_at", "退款完结时间": "completed_at", "退款完成时间": "completed_at",
+                "订单编号": "order_id", "订单号": "order_id",
+                "顾客ID": "customer_id", "买家会员名": "customer_id", "买家昵称": "customer_id",
+                "退款原因": "reason", "退货原因": "reason", "售后原因": "reason",
+                "退款结果": "outcome", "处理结果": "outcome", "退款状态": "outcome",
+            },
+        ),
+        Kind(
+            "disputes",
+            (
+                _c("dispute_id", required=True),
+                _c("shop_id", required=True),
+                _c("opened_at", "timestamp", required=True),
+                _c("closed_at", "timestamp"),
+                _c("platform_involved", "flag"),
+                _c("order_id"),
+                _c("customer_id"),
+            ),
+            key=("dispute_id",),
+            keep="last",
+            time_column="opened_at",
+            aliases={
+                "争议编号": "dispute_id", "纠纷编号": "dispute_id", "维权编号": "dispute_id", "争议ID": "dispute_id",
+                "店铺ID": "shop_id", "店铺编号": "shop_id",
+                "发起时间": "opened_at", "争议发生时间": "opened_at", "纠纷发起时间": "opened_at",
+                "结束时间": "closed_at", "争议结束时间": "closed_at", "纠纷完结时间": "closed_at",
+                "平台介入": "platform_involved", "是否平台介入": "platform_involved", "平台是否介入": "platform_involved",
+                "订单编号": "order_id", "订单号": "order_id",
+                "顾客ID": "customer_id", "买家会员名": "customer_id", "买家昵称": "customer_id",
+            },
+        ),
+        Kind(
+            "feedback",
+            (
+                _c("feedback_id", required=True),
+                _c("shop_id", required=True),
+                _c("received_at", "timestamp", required=True),
+                _c("handled_at", "timestamp"),
+                _c("handled", "flag"),
+                _c("category"),
+                _c("customer_id"),
+            ),
+            key=("feedback_id",),
+            keep="last",
+            time_column="received_at",
+            aliases={
+                "反馈编号": "feedback_id", "反馈ID": "feedback_id", "建议编号": "feedback_id",
+                "店铺ID": "shop_id", "店铺编号": "shop_id",
+                "反馈时间": "received_at", "接收时间": "received_at", "提交时间": "received_at",
+                "处理时间": "handled_at", "处理完成时间": "handled_at",
+                "是否处理": "handled", "处理状态": "handled",
+                "反馈类型": "category", "反馈类别": "category", "反馈分类": "category",
+                "顾客ID": "customer_id", "买家会员名": "customer_id", "买家昵称": "customer_id",
+            },
+        ),
+        Kind(
+            "bot_answers",
+            (
+                _c("answer_id"),
+                _c("shop_id", required=True),
+                _c("answered_at", "timestamp", required=True),
+                _c("intent_correct", "flag", required=True),
+                _c("answer_correct", "flag", required=True),
+                _c("session_id"),
+                _c("customer_id"),
+                _c("question"),
+            ),
+            key=("answer_id",),
+            keep="first",
+            time_column="answered_at",
+            aliases={
+                "应答ID": "answer_id", "应答编号": "answer_id", "抽检编号": "answer_id", "记录ID": "answer_id",
+                "店铺ID": "shop_id", "店铺编号": "shop_id",
+                "应答时间": "answered_at", "回复时间": "answered_at",
+                "意图识别正确": "intent_correct", "语义理解正确": "intent_correct", "意图是否正确": "intent_correct",
+                "回复正确": "answer_correct", "答案正确": "answer_correct", "回复内容正确": "answer_correct",
+                "答案是否正确": "answer_correct",
+                "会话ID": "session_id", "会话编号": "session_id",
+                "顾客ID": "customer_id", "买家会员名": "customer_id", "买家昵称": "customer_id",
+                "顾客问题": "question", "问题": "question",
+            },
+        ),
     )
 }
 
@@ -199,6 +303,20 @@ LEVEL_LABELS = {"很满意": 5, "非常满意": 5, "满意": 4, "一般": 3, "�
 CATEGORY_LABELS = {
     "product": "product", "商品质量": "product", "商品": "product", "产品质量": "product",
     "service": "service", "服务质量": "service", "服务": "service",
+}
+
+# Refund reasons (5.4.3.2): seven-day no-reason return, quality problem, usage problem, other.
+REASON_LABELS = {
+    "no_reason_7d": "no_reason_7d", "七天无理由": "no_reason_7d", "7天无理由": "no_reason_7d",
+    "七天无理由退货": "no_reason_7d", "7天无理由退货": "no_reason_7d", "七天无理由退换货": "no_reason_7d",
+    "quality": "quality", "质量问题": "quality", "商品质量问题": "quality", "商品质量": "quality",
+    "usage": "usage", "使用问题": "usage", "消费者使用问题": "usage",
+    "other": "other", "其他": "other", "其它": "other",
+}
+# Yes/no columns (platform involved, handled, intent/answer correct), lower-cased.
+FLAG_LABELS = {
+    **dict.fromkeys(("true", "yes", "y", "1", "t", "是", "对", "正确", "已处理", "已介入", "介入", "有"), True),
+    **dict.fromkeys(("false", "no", "n", "0", "f", "否", "错", "错误", "未处理", "未介入", "不介入", "无"), False),
 }
 
 

@@ -37,12 +37,13 @@ class Built:
         finally:
             con.close()
 
-    def kpi(self, kpi: str, grain: str = "day", agent: str | None = None, shop: str = "S1") -> dict[str, tuple]:
+    def kpi(self, kpi: str, grain: str = "day", agent: str | None = None, shop: str = "S1",
+            clock: str = "wall") -> dict[str, tuple]:
         """period → (value, numerator, denominator, band, provisional) of one KPI for a shop or agent."""
         rows = self.query(
             "SELECT period, value, numerator, denominator, band, provisional FROM kpi "
-            "WHERE kpi = ? AND grain = ? AND shop_id = ? AND agent_id IS NOT DISTINCT FROM ?",
-            [kpi, grain, shop, agent],
+            "WHERE kpi = ? AND grain = ? AND shop_id = ? AND agent_id IS NOT DISTINCT FROM ? AND clock = ?",
+            [kpi, grain, shop, agent, clock],
         )
         return {r[0]: tuple(r[1:]) for r in rows}
 
