@@ -19,6 +19,8 @@ import polars as pl
 
 from .band import band
 from .config import Config
+from .kpis import UNITS
+from .service_hours import empty_tables
 from .derive import derive
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
@@ -26,13 +28,44 @@ from .land.views import source_views
 from .measure import measure_days, roll_up
 from .publish import generation
 
-DERIVED = ("sessions", "turns", "conversions", "kpi_facts")
+DERIVED = ("sessions", "turns", "conversions", "kpi_facts", "kpi_histograms")
+DAY_SUMS = ("kpi_facts", "kpi_histograms")
 
 
 def fingerprint(config: Config) -> str:
     thresholds = config.thresholds.read_bytes() if config.thresholds else b""
-    settings = json.dumps([config.timezone, str(config.session_gap), str(config.late_reply_window)])
+    settings = json.dumps([config.timezone, str(config.session_gap), str(config.late_reply_window),
+                           str(config.complaint_feedback_window), str(config.unanswered_turn_cap),
+                           config.service_hours.fingerprint() if config.service_hours else None])
     return hashlib.sha256(settings.encode() + thresholds).hexdigest()[:16]
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    con.register(f"{name}_frame", frame.to_arrow())
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_frame")
+    con.unregister(f"{name}_frame")
+
+
+def support_tables(con: duckdb.DuckDBPyConnection, config: Config, kinds: set[str]) -> None:
+    """The small tables the sql/ files read besides the lake: which kinds were ever ingested, the settings of the
+    configuration they need, the active clocks, the service-hours calendar over the messages' dates, KPI units."""
+    _register(con, "lake_kinds", pl.DataFrame({"kind": sorted(kinds)}, schema={"kind": pl.String}))
+    cap = config.unanswered_turn_cap.total_seconds() if config.unanswered_turn_cap is not None else None
+    _register(con, "settings", pl.DataFrame({
+        "unanswered_turn_cap_seconds": [cap],
+        "complaint_feedback_window_us": [round(config.complaint_feedback_window.total_seconds() * 1_000_000)],
+    }, schema={"unanswered_turn_cap_seconds": pl.Float64, "complaint_feedback_window_us": pl.Int64}))
+    days, windows = empty_tables()
+    if config.service_hours is not None:
+        first, last = con.execute("SELECT CAST(min(sent_at) AS DATE), CAST(max(sent_at) AS DATE) FROM messages"
+                                  ).fetchall()[0]
+        if first is not None:
+            days, windows = config.service_hours.expand(first, last)
+    _register(con, "service_days", days)
+    _register(con, "service_windows", windows)
+    clocks = ["wall", "service"] if config.service_hours is not None else ["wall"]
+    _register(con, "clocks", pl.DataFrame({"clock": clocks}))
+    _register(con, "kpi_units", pl.DataFrame({"kpi": list(UNITS), "unit": list(UNITS.values())}))
 
 
 def up_to_date(manifest: Manifest, config: Config) -> bool:
@@ -62,9 +95,7 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             # Orders resolve their re-sent versions with a window: do that once, not in each of the steps reading them.
             table_or_view = "TABLE" if name == "orders" else "VIEW"
             con.execute(f'CREATE {table_or_view} "{name}" AS {select}')
-        con.register("kinds_frame", pl.DataFrame({"kind": sorted(manifest.kinds())},
-                                                 schema={"kind": pl.String}).to_arrow())
-        con.execute("CREATE TABLE lake_kinds AS SELECT * FROM kinds_frame")
+        support_tables(con, config, manifest.kinds())
         added = None if full else new_files(manifest, config)
         if added is None:
             derive(con, config)
@@ -76,7 +107,8 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
         band(con, thresholds)
         rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
         if days is not None:  # the roll-up needed every day's sums; only the changed days are written again
-            con.execute("CREATE OR REPLACE TABLE kpi_facts AS SELECT * FROM scoped.kpi_facts")
+            for table in DAY_SUMS:
+                con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM scoped.{table}")
         written = generation.write(con, lake, manifest, days)
     finally:
         con.close()
@@ -130,9 +162,12 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         # kind → (key, the date its facts fall on): every version of a re-sent key, old and new
         "complaints": ("complaint_id", "created_at"),
         "orders": ("order_id", "paid_at"),
+        "refunds": ("refund_id", "completed_at"),
+        "disputes": ("dispute_id", "opened_at"),
+        "feedback": ("feedback_id", "received_at"),
     }
     event_days = []
-    for kind, column in (("ratings", "rated_at"), ("reviews", "created_at")):
+    for kind, column in (("ratings", "rated_at"), ("reviews", "created_at"), ("bot_answers", "answered_at")):
         event_days.append(_scan(_parts(lake, manifest, added, kind), f"CAST({column} AS DATE) AS d",
                                 "CAST(NULL AS DATE) AS d"))
     for kind, (key, column) in replaced.items():
@@ -170,13 +205,15 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     # The day sums of those days, by the same sql/ files over inputs narrowed to them.
     con.execute("CREATE SCHEMA scoped")
     for view, column in (("ratings", "rated_at"), ("reviews", "created_at"), ("complaints", "created_at"),
-                         ("orders", "paid_at")):
+                         ("orders", "paid_at"), ("refunds", "completed_at"), ("disputes", "opened_at"),
+                         ("feedback", "received_at"), ("bot_answers", "answered_at")):
         con.execute(f"CREATE VIEW scoped.{view} AS SELECT * FROM main.{view} v "
                     f"WHERE {on_day.format(c=f'CAST(v.{column} AS DATE)')}")
     _in_schema(con, "scoped", lambda: measure_days(con))
-    con.execute("""CREATE TABLE kpi_facts AS
-        SELECT * FROM prev_kpi_facts WHERE on_date NOT IN (SELECT d FROM scope_days)
-        UNION ALL SELECT * FROM scoped.kpi_facts""")
+    for table in DAY_SUMS:
+        con.execute(f"""CREATE TABLE {table} AS
+            SELECT * FROM prev_{table} WHERE on_date NOT IN (SELECT d FROM scope_days)
+            UNION ALL SELECT * FROM scoped.{table}""")
     return [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
 
 

@@ -31,10 +31,14 @@ class RunResult:
 
 
 def kind_of(path: Path, inbox: Path) -> str | None:
-    """The kind of a file by its name's first word (`messages_S001.csv`) or the folder it sits in (SPEC §1.1)."""
-    first = path.name.split(".")[0].replace("-", "_").split("_")[0].lower()
-    if first in KINDS:
-        return first
+    """The kind of a file by its name's first word (`messages_S001.csv`) or the folder it sits in (SPEC §1.1).
+
+    A kind whose name has an underscore (`bot_answers`) is its name's first words: the longest kind that the
+    name starts with, followed by nothing, `_`, `-` or `.`, wins."""
+    stem = path.name.split(".")[0].replace("-", "_").lower()
+    for kind in sorted(KINDS, key=len, reverse=True):
+        if stem == kind or stem.startswith(kind + "_"):
+            return kind
     for parent in path.relative_to(inbox).parents:
         if parent.name.lower() in KINDS:
             return parent.name.lower()

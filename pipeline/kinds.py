@@ -16,6 +16,7 @@ class Column:
     name: str
     type: ValueType = "string"
     required: bool = False
+    not_before: str | None = None  # a timestamp column this one may not precede (the row is refused)
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class Kind:
         return next(c for c in self.columns if c.name == name)
 
 
-def _c(name: str, type: ValueType = "string", required: bool = False) -> Column:
-    return Column(name, type, required)
+def _c(name: str, type: ValueType = "string", required: bool = False, not_before: str | None = None) -> Column:
+    return Column(name, type, required, not_before)
 
 
 KINDS: dict[str, Kind] = {
@@ -194,7 +195,7 @@ KINDS: dict[str, Kind] = {
                 _c("refund_id", required=True),
                 _c("shop_id", required=True),
                 _c("requested_at", "timestamp", required=True),
-                _c("completed_at", "timestamp"),
+                _c("completed_at", "timestamp", not_before="requested_at"),
                 _c("order_id"),
                 _c("customer_id"),
                 _c("reason", "reason"),

@@ -1,4 +1,5 @@
-"""Synthetic shop exports for `cskpi sample` and the benchmark: messages, ratings, orders, complaints, reviews, targets.
+"""Synthetic shop exports for `cskpi sample` and the benchmark: messages, ratings, orders, complaints, reviews, targets,
+and the after-sales and audit kinds of Table A.2: refunds, disputes, feedback, bot_answers.
 
 `generate(out, messages, ...)` simulates several shops on Taobao/Tmall, JD, Pinduoduo and Douyin for `days` days
 from 2026-11-01 and writes their exports into `out/`, one kind per file, the kind as the file name's first word.
@@ -18,11 +19,24 @@ How a conversation looks (times in whole seconds, strictly increasing within a s
 Orders come from inquiry sessions (paid the same or next day, some later, some never), from reminders and from
 customers who buy without asking; ratings, complaints and reviews follow sessions and paid orders; targets are sized
 from the simulated sales so that achievement lands around 80-110%.
+Table A.2 (README "Table A.2, the 24-hour complaint rule"):
+- complaints: most service-quality complaints get their solution within 24 h, some exactly at 24 h, some late, some
+  never; a minority agree a later contact time (`agreed_at`, 48 h after the complaint) and keep it;
+- refunds: a few percent of paid orders (more in poorly run shops), asked for minutes to days after payment (seven-day
+  returns, quality, usage, other), most completed 1-72 h later (refunded, refused or withdrawn), some taking days, a
+  few stuck; an export shows a refund open until it completes, and a later export shows it completed;
+- disputes: most refused refunds, a few other refunds and some late or unanswered service complaints escalate, some
+  with the platform involved, most closed within days;
+- feedback: a few customer suggestions per shop per day (物流/包装/商品/服务/其他), handled the same day, except that
+  poorly run shops leave a few unhandled (so the 100% rule fails there);
+- bot_answers: an audit of about five bot replies per shop per day (shops without a bot have none), intent right
+  ~93% and answer right ~90% of the time, worse in poorly run shops, linked to the session, customer and question.
 
 `showcase=True` (the default up to 200,000 messages; the checked-in `sample_data/`) writes each shop group in a
 different export dialect: canonical or Chinese headers and labels, GB18030, a BOM, CRLF, gzip, XLSX, several time
-forms, two overlapping "nightly" files, and a few broken rows (listed by `SHOWCASE_BREAKS`). Otherwise every kind
-is plain UTF-8 CSV with canonical headers, messages split by week.
+forms, two overlapping "nightly" files (messages, orders, refunds), and a few broken rows (listed by
+`SHOWCASE_BREAKS`). Otherwise every kind is plain UTF-8 CSV with canonical headers and English labels, messages split
+by week.
 """
 from __future__ import annotations
 
@@ -78,6 +92,19 @@ ROLE = {"en": ("customer", "agent", "bot", "system"), "zh": ("顾客", "客服",
 LEVEL_ZH = {5: "很满意", 4: "满意", 3: "一般", 2: "不满意", 1: "很不满意"}
 CATEGORY = {"en": ("product", "service"), "zh": ("商品质量", "服务质量")}
 STATUS = {"zh": ("交易成功", "等待买家付款", "交易关闭"), "api": ("TRADE_FINISHED", "WAIT_BUYER_PAY", "TRADE_CLOSED")}
+REASON = {"en": ("no_reason_7d", "quality", "usage", "other"), "zh": ("七天无理由", "质量问题", "使用问题", "其他"),
+          "zh2": ("7天无理由退货", "商品质量问题", "消费者使用问题", "其它")}
+OUTCOME = {"en": ("refunded", "refused", "withdrawn", "open"), "zh": ("退款成功", "拒绝退款", "退款关闭", "退款中"),
+           "api": ("SUCCESS", "SELLER_REFUSE_BUYER", "CLOSED", "WAIT_SELLER_AGREE")}
+OPEN = 3  # the outcome of a refund not completed when the export was taken
+FEEDBACK_CATEGORY = {"en": ("logistics", "packaging", "product", "service", "other"),
+                     "zh": ("物流", "包装", "商品", "服务", "其他")}
+FLAG = {  # (false, true) labels of the yes/no columns, per label dialect
+    "platform_involved": {"en": ("no", "yes"), "zh": ("否", "是"), "zh2": ("未介入", "已介入")},
+    "handled": {"en": ("false", "true"), "zh": ("未处理", "已处理")},
+    "intent_correct": {"en": ("false", "true"), "zh": ("错误", "正确"), "zh2": ("错", "对")},
+    "answer_correct": {"en": ("false", "true"), "zh": ("错误", "正确"), "zh2": ("错", "对")},
+}
 UNPAID_CLOSE = 72 * 3600  # an unpaid order closes 72 h after it was created
 
 HEADERS = {  # canonical column -> header, per header dialect (SPEC §1.2)
@@ -89,24 +116,49 @@ HEADERS = {  # canonical column -> header, per header dialect (SPEC §1.2)
         "orders": {"order_id": "订单编号", "shop_id": "店铺ID", "customer_id": "买家会员名", "created_at": "订单创建时间",
                    "paid_at": "订单付款时间", "amount": "买家实际支付金额", "status": "订单状态", "title": "宝贝标题"},
         "complaints": {"complaint_id": "投诉编号", "shop_id": "店铺ID", "customer_id": "顾客ID", "order_id": "订单编号",
-                       "category": "投诉类型", "created_at": "投诉时间", "responded_at": "首次反馈时间", "resolved_at": "解决时间"},
+                       "category": "投诉类型", "created_at": "投诉时间", "responded_at": "首次反馈时间", "resolved_at": "解决时间",
+                       "agreed_at": "约定沟通时间"},
         "reviews": {"review_id": "评价ID", "shop_id": "店铺ID", "order_id": "订单编号", "customer_id": "顾客ID",
                     "created_at": "评价时间", "rating": "评分"},
         "targets": {"shop_id": "店铺ID", "period": "考核周期", "target_sales": "目标销售额"},
+        "refunds": {"refund_id": "退款编号", "shop_id": "店铺ID", "order_id": "订单编号", "customer_id": "买家会员名",
+                    "requested_at": "退款申请时间", "completed_at": "退款完结时间", "reason": "退款原因",
+                    "outcome": "退款状态"},
+        "disputes": {"dispute_id": "纠纷编号", "shop_id": "店铺ID", "order_id": "订单编号", "customer_id": "买家会员名",
+                     "opened_at": "纠纷发起时间", "closed_at": "纠纷完结时间", "platform_involved": "是否平台介入"},
+        "feedback": {"feedback_id": "反馈编号", "shop_id": "店铺ID", "customer_id": "买家昵称", "category": "反馈类型",
+                     "received_at": "反馈时间", "handled_at": "处理时间", "handled": "处理状态"},
+        "bot_answers": {"answer_id": "抽检编号", "shop_id": "店铺ID", "session_id": "会话ID", "customer_id": "买家昵称",
+                        "question": "顾客问题", "answered_at": "应答时间", "intent_correct": "意图识别正确",
+                        "answer_correct": "回复正确"},
     },
     "zh2": {"messages": {"shop_id": "店铺ID", "customer_id": "顾客ID", "agent_id": "客服ID", "sender_role": "发送方",
-                         "sent_at": "发送时间", "content": "内容"}},
+                         "sent_at": "发送时间", "content": "内容"},
+            "refunds": {"refund_id": "售后单号", "shop_id": "店铺编号", "order_id": "订单号", "customer_id": "买家昵称",
+                        "requested_at": "买家申请退款时间", "completed_at": "退款完成时间", "reason": "售后原因",
+                        "outcome": "处理结果"}},
 }
 TIME_COLUMNS = {"messages": ("sent_at",), "ratings": ("rated_at",), "orders": ("created_at", "paid_at"),
-                "complaints": ("created_at", "responded_at", "resolved_at"), "reviews": ("created_at",), "targets": ()}
+                "complaints": ("created_at", "responded_at", "resolved_at", "agreed_at"), "reviews": ("created_at",),
+                "targets": (), "refunds": ("requested_at", "completed_at"), "disputes": ("opened_at", "closed_at"),
+                "feedback": ("received_at", "handled_at"), "bot_answers": ("answered_at",)}
+# The times that a later export may show where an earlier one did not (agreed_at is known once the complaint is
+# answered, whatever time was agreed).
+LATER = {"complaints": ("responded_at", "resolved_at"), "refunds": ("completed_at",), "disputes": ("closed_at",),
+         "feedback": ("handled_at",)}
 COLUMNS = {
     "messages": ("message_id", "session_id", "shop_id", "customer_id", "agent_id", "sender_role", "sent_at", "content"),
     "ratings": ("rating_id", "shop_id", "session_id", "customer_id", "agent_id", "rated_at", "level"),
     "orders": ("order_id", "shop_id", "customer_id", "created_at", "paid_at", "amount", "status"),
     "complaints": ("complaint_id", "shop_id", "customer_id", "order_id", "category", "created_at", "responded_at",
-                   "resolved_at"),
+                   "resolved_at", "agreed_at"),
     "reviews": ("review_id", "shop_id", "order_id", "customer_id", "created_at", "rating"),
     "targets": ("shop_id", "period", "target_sales"),
+    "refunds": ("refund_id", "shop_id", "order_id", "customer_id", "requested_at", "completed_at", "reason", "outcome"),
+    "disputes": ("dispute_id", "shop_id", "order_id", "customer_id", "opened_at", "closed_at", "platform_involved"),
+    "feedback": ("feedback_id", "shop_id", "customer_id", "category", "received_at", "handled_at", "handled"),
+    "bot_answers": ("answer_id", "shop_id", "session_id", "customer_id", "question", "answered_at", "intent_correct",
+                    "answer_correct"),
 }
 
 
@@ -120,9 +172,9 @@ class FileSpec:
     groups: tuple[int, ...] | None = None  # shop index % 3; None: every shop
     lo: int = 0  # rows whose time is in [lo, as_of) (seconds from START) ...
     as_of: int = 0  # ... as an export taken at as_of shows them (later payments/answers not yet there)
-    prev: int | None = None  # ... plus older orders/complaints that changed since the export taken at prev
+    prev: int | None = None  # ... plus older orders/complaints/refunds/... that changed since the export taken at prev
     headers: str = "en"  # "en" (canonical), "zh", "zh2"
-    labels: str = "en"  # "en", "zh", "zh2", "api" (order status codes)
+    labels: str = "en"  # "en", "zh", "zh2", "api" (order status and refund outcome codes)
     time: str = "plain"  # "plain", "slash", "iso" (+08:00), "isoz" (UTC, Z), "isot" (T, no offset), "excel"
     encoding: str = "utf-8"  # "utf-8", "utf-8-sig", "gb18030"
     crlf: bool = False
@@ -136,6 +188,11 @@ SHOWCASE_BREAKS = {
     "orders": (("amount", "-89.00"),),
     "ratings": (("level", "7"),),
 }
+
+
+# The service complaints of the showcase take these draws in turn: in time, in time, late, agreed, exactly 24 h, in
+# time, never answered, in time, ... (the bands of `_after_sales`).
+SHOWCASE_FEEDBACK = (0.9, 0.5, 0.22, 0.05, 0.14, 0.7, 0.19, 0.8, 0.6, 0.35)
 
 
 # ---------------------------------------------------------------- random numbers
@@ -202,6 +259,11 @@ def _shops(n: int, messages: int, days: int, seed: int, showcase: bool) -> pl.Da
         complaint_p=0.0002 + 0.0013 * pl.col("q"),
         bot_p=_pick((0.85, 0.0, 0.6), pl.col("shop_idx") % 3),
         price=(6000 + 30000 * pl.col("u_price")).round().cast(pl.Int64),  # typical order, cents
+        q="q",
+        refund_p=0.03 + 0.04 * pl.col("q"),
+        unhandled_p=(pl.col("q") - 0.6).clip(0) * 0.25,  # feedback left unhandled: poorly run shops only
+        # audit about five bot replies a day (a bot replies once in most inquiry sessions)
+        audit_p=(5 / (per_day * _pick((0.85, 0.0, 0.6), pl.col("shop_idx") % 3) * 0.93)).clip(upper_bound=1.0),
     )
 
 
@@ -233,13 +295,16 @@ def _when(u: pl.Series, cdf: pl.Series) -> pl.Series:
 def _simulate(shops: pl.DataFrame, days: int, seed: int, showcase: bool) -> dict[str, pl.DataFrame]:
     scope = f"{seed}/{shops['shop_idx'][0]}"
     end = days * DAY
-    sessions, msgs = _conversations(shops, days, scope, showcase)
+    sessions, msgs, audits = _conversations(shops, days, scope, showcase)
     orders = _orders(shops, sessions, days, scope)
     ratings = _ratings(sessions, scope, end)
     complaints, reviews = _after_sales(orders, shops, scope, end, showcase)
     targets = _targets(orders, scope, end)
+    refunds = _refunds(orders, shops, scope, end)
+    disputes = _disputes(refunds, complaints, shops, scope, end)
     return {"messages": msgs, "ratings": ratings, "orders": orders, "complaints": complaints,
-            "reviews": reviews, "targets": targets}
+            "reviews": reviews, "targets": targets, "refunds": refunds, "disputes": disputes,
+            "feedback": _feedback(shops, days, scope, showcase), "bot_answers": audits}
 
 
 def _conversations(shops: pl.DataFrame, days: int, scope: str, showcase: bool):
@@ -374,15 +439,36 @@ def _conversations(shops: pl.DataFrame, days: int, scope: str, showcase: bool):
     if showcase:  # a few customers press Enter mid-message (quoted newlines), in the Chinese shop group only
         content = (pl.when((c("group") == 1) & (c("role") == 0) & (c("u_ml") < 0.004))
                    .then(pl.format("亲在吗\n{}", content)).otherwise(content))
+    m = m.with_columns(content=content)
     msgs = m.select(
         "shop_idx", "group",
         message_id=(7_000_000_000_000_000 + c("shop_idx") * 10_000_000_000
                     + pl.int_range(pl.len()).over("shop_idx")).cast(pl.String),
         session_id="session_id", shop_id="shop_id", customer_id="customer_id",
         agent_id=pl.when(c("role") <= 1).then(_agent(c("shop_id"), c("agent"))),
-        sender_role="role", sent_at="sent_at", content=content,
+        sender_role="role", sent_at="sent_at", content="content",
     )
-    return s, msgs
+    return s, msgs, _audits(m, shops, scope)
+
+
+def _audits(m: pl.DataFrame, shops: pl.DataFrame, scope: str) -> pl.DataFrame:
+    """An audit sample of the bot's replies (智能客服抽检): a few a day per shop with a bot, each judged on whether the
+    bot understood the question and whether its reply was right; the question is the customer's message before it."""
+    c = pl.col
+    bots = m.filter(c("slot") == BOT).join(shops.select("shop_idx", "q", "audit_p"), on="shop_idx", how="left",
+                                           maintain_order="left")
+    bots = _rand(bots, f"{scope}/audits", "pick", "intent", "answer")
+    bots = bots.filter(c("u_pick") < c("audit_p"))
+    asked = (m.filter((c("slot") == CUST) & (c("t") == 0) & (c("k") == c("c") - 1))
+             .join(bots.select("sess"), on="sess", how="semi").select("sess", question="content"))
+    intent = c("u_intent") < 0.96 - 0.06 * c("q")
+    answer = pl.when(intent).then(c("u_answer") < 0.985 - 0.04 * c("q")).otherwise(c("u_answer") < 0.1)
+    return bots.join(asked, on="sess", how="left", maintain_order="left").select(
+        "shop_idx",
+        answer_id=pl.format("AI{}{}", c("shop_id").str.slice(1),
+                            pl.int_range(pl.len()).over("shop_idx").add(1).cast(pl.String).str.zfill(6)),
+        shop_id="shop_id", session_id=pl.when(c("group") == 0).then(c("session_id")),  # as its messages export
+        customer_id="customer_id", question="question", answered_at="sent_at", intent_correct=intent.cast(pl.Int64), answer_correct=answer.cast(pl.Int64))
 
 
 def _customer(idx: pl.Expr) -> pl.Expr:
@@ -459,12 +545,13 @@ def _ratings(s: pl.DataFrame, scope: str, end: int) -> pl.DataFrame:
 
 def _after_sales(o: pl.DataFrame, shops: pl.DataFrame, scope: str, end: int, showcase: bool):
     c = pl.col
-    paid = o.filter(c("paid_at") < end).join(shops.select("shop_idx", "complaint_p", "bad_p"), on="shop_idx",
+    paid = o.filter(c("paid_at") < end).join(shops.select("shop_idx", "complaint_p", "bad_p", "q"), on="shop_idx",
                                              how="left", maintain_order="left")
-    paid = _rand(paid, f"{scope}/after", "comp", "ct", "z1", "z2", "rt", "cat", "rev", "vt", "stars", "s2")
+    paid = _rand(paid, f"{scope}/after", "comp", "ct", "z1", "z2", "rt", "cat", "rev", "vt", "stars", "s2", "fb",
+                 "fb2")
     pick = c("u_comp") < c("complaint_p")
     if showcase:  # a handful even in a small sample
-        pick = pick | (c("u_comp").rank("ordinal").over("shop_idx") <= 2)
+        pick = pick | (c("u_comp").rank("ordinal").over("shop_idx") <= 8)
     comp = paid.filter(pick).with_columns(
         created_at=c("paid_at") + DAY + (c("u_ct") * 7 * DAY).round().cast(pl.Int64),
     ).with_columns(
@@ -473,13 +560,31 @@ def _after_sales(o: pl.DataFrame, shops: pl.DataFrame, scope: str, end: int, sho
     ).with_columns(
         resolved_at=c("responded_at") + (2 * 3600 + c("u_rt") * 70 * 3600).round().cast(pl.Int64),
     ).filter(c("created_at") < end).sort("shop_idx", "created_at", "order_id")
+    # Service-quality complaints and the 24-hour rule (5.4.3.3 b 2): the solution mostly reaches the customer within
+    # 24 h, sometimes exactly at 24 h, later in poorly run shops, sometimes never; a minority agree a contact time
+    # 48 h on and keep it. The showcase's few service complaints go through these cases in turn (SHOWCASE_FEEDBACK).
+    service = c("u_cat") >= 0.65
+    u = c("u_fb")
+    if showcase:
+        u = _pick(SHOWCASE_FEEDBACK, (service.cast(pl.Int64).cum_sum() - 1) % len(SHOWCASE_FEEDBACK))
+    fb = (pl.when(u < 0.12).then(25 * 3600 + (c("u_fb2") * 22 * 3600).round())  # agreed: by agreed_at
+          .when(u < 0.16).then(24 * 3600)
+          .when(u < 0.21).then(None)
+          .when(u < 0.26 + 0.2 * c("q")).then(24 * 3600 + 600 + (c("u_fb2") * 48 * 3600).round())
+          .otherwise(1200 + (c("u_fb2") ** 2 * 22.5 * 3600).round())).cast(pl.Int64)
+    comp = comp.with_columns(
+        resolved_at=pl.when(service).then(c("created_at") + fb).otherwise(c("resolved_at")),
+        agreed_at=pl.when(service & (u < 0.12)).then(c("created_at") + 48 * 3600),
+    ).with_columns(
+        responded_at=pl.when(service).then(pl.min_horizontal("responded_at", "resolved_at", c("created_at") + 20 * 3600))
+        .otherwise(c("responded_at")))
     complaints = comp.select(
         "shop_idx",
         complaint_id=pl.format("TS{}{}", c("shop_id").str.slice(1),
                                pl.int_range(pl.len()).over("shop_idx").add(1).cast(pl.String).str.zfill(5)),
         shop_id="shop_id", customer_id="customer_id", order_id="order_id",
-        category=(c("u_cat") >= 0.65).cast(pl.Int64), created_at="created_at", responded_at="responded_at",
-        resolved_at="resolved_at")
+        category=service.cast(pl.Int64), created_at="created_at", responded_at="responded_at",
+        resolved_at="resolved_at", agreed_at="agreed_at")
     stars = (pl.when(c("u_stars") < c("bad_p")).then(pl.when(c("u_s2") < 0.6).then(1).otherwise(2))
              .when(c("u_stars") < c("bad_p") + 0.05).then(3).when(c("u_stars") < c("bad_p") + 0.2).then(4).otherwise(5))
     rev = (paid.filter(c("u_rev") < 0.45)
@@ -491,6 +596,96 @@ def _after_sales(o: pl.DataFrame, shops: pl.DataFrame, scope: str, end: int, sho
                             pl.int_range(pl.len()).over("shop_idx").add(1).cast(pl.String).str.zfill(7)),
         shop_id="shop_id", order_id="order_id", customer_id="customer_id", created_at="created_at", rating=stars)
     return complaints, reviews
+
+
+def _refunds(o: pl.DataFrame, shops: pl.DataFrame, scope: str, end: int) -> pl.DataFrame:
+    """Refund / return requests (退款退货) of paid orders: before shipping (minutes to a day after payment, mostly
+    seven-day or other reasons) or after delivery (2-10 days, any reason); completed 1-72 h later (log-uniform:
+    most within a day), a tail of 3-10 days, a few stuck open. Outcome: refunded, refused by the shop, withdrawn."""
+    c = pl.col
+    r = o.filter(c("paid_at") < end).join(shops.select("shop_idx", "refund_p", "q"), on="shop_idx", how="left",
+                                          maintain_order="left")
+    r = _rand(r, f"{scope}/refunds", "pick", "when", "wt", "reason", "fate", "dur", "tail", "stuck")
+    early = c("u_when") < 0.35
+    r = r.filter(c("u_pick") < c("refund_p")).with_columns(
+        requested_at=c("paid_at") + pl.when(early).then(300 + (c("u_wt") * 20 * 3600).round())
+        .otherwise(2 * DAY + (c("u_wt") * 8 * DAY).round()).cast(pl.Int64),
+        reason=pl.when(early).then(pl.when(c("u_reason") < 0.7).then(0).otherwise(3))
+        .otherwise(pl.when(c("u_reason") < 0.4).then(0).when(c("u_reason") < 0.65 + 0.15 * c("q")).then(1)
+                   .when(c("u_reason") < 0.88).then(2).otherwise(3)),
+        outcome=pl.when(c("u_fate") < 0.84 - 0.1 * c("q")).then(0).when(c("u_fate") < 0.95).then(1).otherwise(2),
+    ).with_columns(
+        completed_at=pl.when(c("u_stuck") >= 0.02).then(
+            c("requested_at") + pl.when(c("u_tail") < 0.06 + 0.1 * c("q"))
+            .then(3 * DAY + (c("u_dur") * 7 * DAY).round())
+            .otherwise((3600 * (c("u_dur") * math.log(72)).exp()).round()).cast(pl.Int64)),
+    ).filter(c("requested_at") < end).sort("shop_idx", "requested_at", "order_id")
+    return r.select(
+        "shop_idx",
+        refund_id=pl.format("TK{}{}", c("shop_id").str.slice(1),
+                            pl.int_range(pl.len()).over("shop_idx").add(1).cast(pl.String).str.zfill(6)),
+        shop_id="shop_id", order_id="order_id", customer_id="customer_id", requested_at="requested_at",
+        completed_at="completed_at", reason="reason", outcome="outcome")
+
+
+def _disputes(refunds: pl.DataFrame, complaints: pl.DataFrame, shops: pl.DataFrame, scope: str,
+              end: int) -> pl.DataFrame:
+    """Online disputes (在线争议/维权): most refused refunds and a few others escalate after the request, and some
+    service complaints answered late or never; the platform steps in on some (more in poorly run shops); most close
+    within 1-9 days."""
+    c = pl.col
+    r = _rand(refunds, f"{scope}/disputes", "esc", "ot")
+    r = r.filter(pl.when(c("completed_at").is_null()).then(c("u_esc") < 0.5)
+                 .when(c("outcome") == 1).then(c("u_esc") < 0.55).otherwise(c("u_esc") < 0.02))
+    refused = (c("outcome") == 1) & c("completed_at").is_not_null()
+    r = r.select("shop_idx", "shop_id", "order_id", "customer_id", opened_at=pl.when(refused).then(
+        c("completed_at") + 3600 + (c("u_ot") * 47 * 3600).round())
+        .otherwise(c("requested_at") + DAY + (c("u_ot") * 4 * DAY).round()).cast(pl.Int64))
+    k = _rand(complaints, f"{scope}/disputes_c", "esc", "ot")
+    late = (c("category") == 1) & (c("resolved_at").is_null()
+                                   | (c("resolved_at") > c("agreed_at").fill_null(c("created_at") + DAY)))
+    k = k.filter(c("u_esc") < pl.when(late).then(0.3).otherwise(0.02)).select(
+        "shop_idx", "shop_id", "order_id", "customer_id",
+        opened_at=c("created_at") + 2 * 3600 + (c("u_ot") * 70 * 3600).round().cast(pl.Int64))
+    d = (pl.concat([r, k]).filter(c("opened_at") < end).join(shops.select("shop_idx", "q"), on="shop_idx",
+                                                               how="left", maintain_order="left")
+         .sort("shop_idx", "opened_at", "order_id"))
+    d = _rand(d, f"{scope}/dispute_ends", "pi", "cl")
+    return d.select(
+        "shop_idx",
+        dispute_id=pl.format("JF{}{}", c("shop_id").str.slice(1),
+                             pl.int_range(pl.len()).over("shop_idx").add(1).cast(pl.String).str.zfill(5)),
+        shop_id="shop_id", order_id="order_id", customer_id="customer_id", opened_at="opened_at",
+        closed_at=c("opened_at") + DAY + (c("u_cl") * 8 * DAY).round().cast(pl.Int64),
+        platform_involved=(c("u_pi") < 0.2 + 0.3 * c("q")).cast(pl.Int64))
+
+
+def _feedback(shops: pl.DataFrame, days: int, scope: str, showcase: bool) -> pl.DataFrame:
+    """Customer feedback (顾客反馈, suggestions): about one per 20 inquiry sessions, at chat hours; handled within
+    minutes to hours and the same day, except a few a poorly run shop leaves unhandled."""
+    c = pl.col
+    f = (shops.select("shop_idx", "shop_id", "prefix", "n_cust", "q", "unhandled_p",
+                      k=pl.int_ranges(0, (c("quota") / 6.6 * 0.05 + 3).round().cast(pl.Int64))).explode("k"))
+    f = _rand(f, f"{scope}/feedback", "cust", "day", "hour", "sec", "cat", "z1", "z2", "unh")
+    f = f.with_columns(
+        received_at=(_when(f["u_day"], _day_cdf(days)) * DAY + _when(f["u_hour"], _hour_cdf()) * 3600
+                     + (f["u_sec"] * 3600).floor().cast(pl.Int64)),
+    ).sort("shop_idx", "received_at", "k")
+    unhandled = c("u_unh") < c("unhandled_p")
+    if showcase:  # at least one in a poorly run shop
+        unhandled = unhandled | ((c("unhandled_p") > 0) & (c("u_unh").rank("ordinal").over("shop_idx") == 1))
+    delay = (1800 * (1.0 * _normal("u_z1", "u_z2")).exp()).clip(60, 10 * 3600).round().cast(pl.Int64)
+    category = (pl.when(c("u_cat") < 0.3).then(0).when(c("u_cat") < 0.45).then(1).when(c("u_cat") < 0.7).then(2)
+                .when(c("u_cat") < 0.9).then(3).otherwise(4))
+    return f.select(
+        "shop_idx",
+        feedback_id=pl.format("FK{}{}", c("shop_id").str.slice(1),
+                              pl.int_range(pl.len()).over("shop_idx").add(1).cast(pl.String).str.zfill(5)),
+        shop_id="shop_id", customer_id=_customer((c("u_cust") * c("n_cust")).floor().cast(pl.Int64)),
+        category=category, received_at="received_at",
+        handled_at=pl.when(~unhandled).then(pl.min_horizontal(c("received_at") + delay,
+                                                               (c("received_at") // DAY + 1) * DAY - 1)),
+    )
 
 
 def _targets(o: pl.DataFrame, scope: str, end: int) -> pl.DataFrame:
@@ -524,14 +719,20 @@ def _window(kind: str, df: pl.DataFrame, spec: FileSpec) -> pl.DataFrame:
     keep = (c(tcol) >= spec.lo) & (c(tcol) < spec.as_of)
     if spec.prev is not None and kind == "orders":
         keep = keep | ((c(tcol) < spec.lo) & (_status(spec.prev) != _status(spec.as_of)))
-    if spec.prev is not None and kind == "complaints":
-        changed = pl.any_horizontal([c(t).is_between(spec.prev, spec.as_of, closed="left")
-                                     for t in ("responded_at", "resolved_at")])
+    if spec.prev is not None and kind in LATER:
+        changed = pl.any_horizontal([c(t).is_between(spec.prev, spec.as_of, closed="left") for t in LATER[kind]])
         keep = keep | ((c(tcol) < spec.lo) & changed)
     df = df.filter(keep)
+    known = {t: pl.when(c(t) < spec.as_of).then(c(t)) for t in TIME_COLUMNS[kind][1:]}
     if kind == "orders":
-        df = df.with_columns(status=_status(spec.as_of))
-    return df.with_columns(pl.when(c(t) < spec.as_of).then(c(t)).alias(t) for t in TIME_COLUMNS[kind][1:])
+        known["status"] = _status(spec.as_of)
+    if kind == "complaints":  # the agreed time is known once the complaint is answered, however far ahead it is
+        known["agreed_at"] = pl.when(c("responded_at") < spec.as_of).then(c("agreed_at"))
+    if kind == "refunds":
+        known["outcome"] = pl.when(c("completed_at") < spec.as_of).then(c("outcome")).otherwise(OPEN)
+    if kind == "feedback":
+        known["handled"] = (c("handled_at") < spec.as_of).fill_null(False).cast(pl.Int64)
+    return df.with_columns(e.alias(t) for t, e in known.items())
 
 
 def _format(kind: str, df: pl.DataFrame, spec: FileSpec) -> pl.DataFrame:
@@ -552,6 +753,14 @@ def _format(kind: str, df: pl.DataFrame, spec: FileSpec) -> pl.DataFrame:
                           else c("level").cast(pl.String))
     if kind == "complaints":
         exprs["category"] = _pick(CATEGORY["zh" if labels.startswith("zh") else "en"], c("category"))
+    if kind == "refunds":
+        exprs["reason"] = _pick(_labels(REASON, labels), c("reason"))
+        exprs["outcome"] = _pick(_labels(OUTCOME, labels), c("outcome"))
+    if kind == "feedback":
+        exprs["category"] = _pick(_labels(FEEDBACK_CATEGORY, labels), c("category"))
+    for flag in FLAG:
+        if flag in df.columns:
+            exprs[flag] = _pick(_labels(FLAG[flag], labels), c(flag))
     if kind == "orders":
         exprs["amount"] = pl.format("{}.{}", c("amount") // 100, (c("amount") % 100).cast(pl.String).str.zfill(2))
         exprs["status"] = _pick(STATUS["api" if labels == "api" else "zh"], c("status"))
@@ -567,6 +776,11 @@ def _format(kind: str, df: pl.DataFrame, spec: FileSpec) -> pl.DataFrame:
     if spec.headers != "en":
         out = out.rename(HEADERS[spec.headers].get(kind) or HEADERS["zh"][kind], strict=False)
     return out
+
+
+def _labels(table: dict[str, tuple[str, ...]], labels: str) -> tuple[str, ...]:
+    """A label dialect's labels; a dialect the table lacks falls back to the Chinese or the English one."""
+    return table.get(labels) or table["zh" if labels.startswith("zh") else "en"]
 
 
 def _showcase_files(shops: pl.DataFrame, cut: int) -> list[FileSpec]:
@@ -604,6 +818,16 @@ def _showcase_files(shops: pl.DataFrame, cut: int) -> list[FileSpec]:
         f("complaints.csv", "complaints", COLUMNS["complaints"], as_of=cut, headers="zh", labels="zh"),
         f("reviews.csv", "reviews", COLUMNS["reviews"], as_of=cut, time="isot"),
         f("targets.csv", "targets", COLUMNS["targets"], headers="zh"),
+        f("refunds_S001.csv", "refunds", COLUMNS["refunds"], (0,), as_of=cut, labels="api"),
+        f("refunds_S002_night1.csv", "refunds", COLUMNS["refunds"], (1,), as_of=h1 * DAY, headers="zh", labels="zh",
+          time="slash"),
+        f("refunds_S002_night2.csv", "refunds", COLUMNS["refunds"], (1,), lo=lo2, as_of=cut, prev=h1 * DAY,
+          headers="zh", labels="zh", time="slash"),
+        f("refunds_S003.csv", "refunds", COLUMNS["refunds"], (2,), as_of=cut, headers="zh2", labels="zh2", time="iso",
+          encoding="gb18030", crlf=True),
+        f("disputes.xlsx", "disputes", COLUMNS["disputes"], as_of=cut, headers="zh", labels="zh", time="excel"),
+        f("feedback.csv", "feedback", COLUMNS["feedback"], as_of=cut, labels="zh", encoding="utf-8-sig"),
+        f("bot_answers.csv", "bot_answers", COLUMNS["bot_answers"], as_of=cut, headers="zh", labels="zh"),
     ]
     named = [spec if spec.groups is None else replace(spec, name=spec.name.replace(f"S00{spec.groups[0] + 1}",
                                                                                     tag[spec.groups[0]]))
@@ -620,7 +844,7 @@ def _bulk_files(days: int, cut: int, lo: int = 0, suffix: str | None = None, pre
         tag = suffix or f"{(START + timedelta(seconds=a)):%m%d}-{(START + timedelta(seconds=b - 1)):%m%d}"
         specs.append(FileSpec(f"messages_a_{tag}.csv", "messages", COLUMNS["messages"], (0,), a, b, prev))
         specs.append(FileSpec(f"messages_b_{tag}.csv", "messages", no_sid, (1, 2), a, b, prev))
-    for kind in ("ratings", "orders", "complaints", "reviews"):
+    for kind in ("ratings", "orders", "complaints", "reviews", "refunds", "disputes", "feedback", "bot_answers"):
         specs.append(FileSpec(f"{kind}_{suffix}.csv" if suffix else f"{kind}.csv", kind, COLUMNS[kind], None, lo, cut,
                               prev))
     if not suffix:
@@ -638,7 +862,7 @@ class _Writer:
         self.rows[spec.kind] += df.height
         path = self.out / spec.name
         if spec.name.endswith(".xlsx"):
-            return _write_xlsx(path, df)
+            return _write_xlsx(path, df, SHEETS[spec.kind])
         first = spec.name not in self.files
         if first:
             raw = open(path, "wb")
@@ -655,12 +879,15 @@ class _Writer:
             raw.close()
 
 
-def _write_xlsx(path: Path, df: pl.DataFrame) -> None:
+SHEETS = {"ratings": "满意度评价", "disputes": "纠纷记录"}  # the sheet name of an XLSX export
+
+
+def _write_xlsx(path: Path, df: pl.DataFrame, sheet: str) -> None:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"created": datetime(2026, 11, 28), "author": "cskpi sample"})
-    ws = wb.add_worksheet("满意度评价")
+    ws = wb.add_worksheet(sheet)
     time_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     ws.write_row(0, 0, df.columns)
     for r, row in enumerate(df.iter_rows(), start=1):

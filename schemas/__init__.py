@@ -4,11 +4,13 @@
 published KPI table in `derived`.
 """
 from .derived import Conversions, Kpi, Sessions, Turns
-from .sources import Complaints, Messages, Orders, Ratings, Rejects, Reviews, Targets
+from .sources import (BotAnswers, Complaints, Disputes, Feedback, Messages, Orders, Ratings, Refunds, Rejects,
+                      Reviews, Targets)
 
 TABLES = {
     "messages": Messages, "ratings": Ratings, "orders": Orders, "complaints": Complaints, "reviews": Reviews,
-    "targets": Targets, "rejects": Rejects, "sessions": Sessions, "turns": Turns, "conversions": Conversions,
+    "targets": Targets, "refunds": Refunds, "disputes": Disputes, "feedback": Feedback, "bot_answers": BotAnswers,
+    "rejects": Rejects, "sessions": Sessions, "turns": Turns, "conversions": Conversions,
     "kpi": Kpi,
 }
 

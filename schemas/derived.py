@@ -2,10 +2,11 @@
 import polars as pl
 import pandera.polars as pa
 
+from ..kpis import CLOCKS, KPI_CODES, PERCENTILES
+
 TS = pl.Datetime("us")
 GRAINS = ["day", "week", "month", "quarter", "year"]
-KPIS = ["frt_seconds", "avg_response_seconds", "reply_rate", "inquiry_conversion_rate", "satisfaction_rate",
-        "complaint_rate", "target_achievement_rate", "bad_review_rate"]
+KPIS = list(KPI_CODES)
 BANDS = ["AAAAA", "AAAA", "AAA", "below", "pass", "fail", "no_data", "unrated"]
 
 
@@ -23,6 +24,7 @@ class Sessions(pa.DataFrameModel):
     first_agent_at: TS = pa.Field(nullable=True)
     replied: bool
     frt_seconds: pl.Float64 = pa.Field(nullable=True, ge=0)
+    frt_service_seconds: pl.Float64 = pa.Field(nullable=True, ge=0)
 
     class Config:
         strict = True
@@ -38,6 +40,7 @@ class Turns(pa.DataFrameModel):
     answered_at: TS = pa.Field(nullable=True)
     agent_id: str = pa.Field(nullable=True)
     response_seconds: pl.Float64 = pa.Field(nullable=True, ge=0)
+    response_service_seconds: pl.Float64 = pa.Field(nullable=True, ge=0)
 
     class Config:
         strict = True
@@ -67,19 +70,27 @@ class Kpi(pa.DataFrameModel):
     agent_id: str = pa.Field(nullable=True)
     kpi: str = pa.Field(isin=KPIS)
     value: pl.Float64 = pa.Field(nullable=True, ge=0)
-    numerator: pl.Float64 = pa.Field(ge=0)
-    denominator: pl.Float64 = pa.Field(ge=0)
+    numerator: pl.Float64 = pa.Field(nullable=True, ge=0)  # null for a percentile
+    denominator: pl.Float64 = pa.Field(nullable=True, ge=0)  # null for a count (dispute_count)
     band: str = pa.Field(isin=BANDS)
     provisional: bool
+    clock: str = pa.Field(isin=list(CLOCKS))
 
     class Config:
         strict = True
-        unique = ["grain", "period", "shop_id", "agent_id", "kpi"]
+        unique = ["grain", "period", "shop_id", "agent_id", "kpi", "clock"]
 
     @pa.dataframe_check
     def no_value_without_denominator(cls, data) -> pl.LazyFrame:
         lf = data.lazyframe
-        return lf.select((pl.col("denominator") > 0) == pl.col("value").is_not_null())
+        has_value = pl.when(pl.col("denominator").is_null()).then(pl.col("numerator").is_not_null()) \
+            .otherwise(pl.col("denominator") > 0)
+        return lf.select(has_value == pl.col("value").is_not_null())
+
+    @pa.dataframe_check
+    def ratios_have_a_numerator(cls, data) -> pl.LazyFrame:
+        percentile = pl.col("kpi").is_in(list(PERCENTILES))
+        return data.lazyframe.select(percentile | pl.col("numerator").is_not_null())
 
     @pa.dataframe_check
     def no_data_band_iff_no_value(cls, data) -> pl.LazyFrame:

@@ -59,6 +59,7 @@ class Complaints(Landed):
     category: str = pa.Field(nullable=True)
     responded_at: TS = pa.Field(nullable=True)
     resolved_at: TS = pa.Field(nullable=True)
+    agreed_at: TS = pa.Field(nullable=True)
 
 
 class Reviews(Landed):
@@ -76,6 +77,52 @@ class Targets(Landed):
     grain: str = pa.Field(isin=["day", "week", "month", "quarter", "year"])
     period_start: pl.Date
     target_sales: pl.Float64 = pa.Field(ge=0)
+
+
+class Refunds(Landed):
+    refund_id: str
+    shop_id: str
+    requested_at: TS
+    completed_at: TS = pa.Field(nullable=True)
+    order_id: str = pa.Field(nullable=True)
+    customer_id: str = pa.Field(nullable=True)
+    reason: str = pa.Field(nullable=True)
+    outcome: str = pa.Field(nullable=True)
+
+    @pa.dataframe_check
+    def completed_after_request(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("completed_at").is_null() | (pl.col("completed_at") >= pl.col("requested_at")))
+
+
+class Disputes(Landed):
+    dispute_id: str
+    shop_id: str
+    opened_at: TS
+    closed_at: TS = pa.Field(nullable=True)
+    platform_involved: bool = pa.Field(nullable=True)
+    order_id: str = pa.Field(nullable=True)
+    customer_id: str = pa.Field(nullable=True)
+
+
+class Feedback(Landed):
+    feedback_id: str
+    shop_id: str
+    received_at: TS
+    handled_at: TS = pa.Field(nullable=True)
+    handled: bool = pa.Field(nullable=True)
+    category: str = pa.Field(nullable=True)
+    customer_id: str = pa.Field(nullable=True)
+
+
+class BotAnswers(Landed):
+    answer_id: str = pa.Field(nullable=True)
+    shop_id: str
+    answered_at: TS
+    intent_correct: bool
+    answer_correct: bool
+    session_id: str = pa.Field(nullable=True)
+    customer_id: str = pa.Field(nullable=True)
+    question: str = pa.Field(nullable=True)
 
 
 class Rejects(pa.DataFrameModel):

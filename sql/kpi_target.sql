@@ -18,6 +18,7 @@ SELECT
     CAST(NULL AS DATE) AS period_end,
     t.shop_id, CAST(NULL AS VARCHAR) AS agent_id,
     'target_achievement_rate' AS kpi,
+    'wall' AS clock,
     CAST(coalesce(s.sales, 0) AS DOUBLE) AS numerator,
     CAST(t.target_sales AS DOUBLE) AS denominator
 FROM targets AS t

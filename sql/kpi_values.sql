@@ -1,22 +1,36 @@
 -- kpi_values: numerator and denominator of every KPI per grain, period, shop and agent (SPEC §3, §4).
--- Grain: (grain, period, shop_id, agent_id, kpi); agent_id null on shop rows.
+-- Grain: (grain, period, shop_id, agent_id, kpi, clock); agent_id null on shop rows.
 -- Every grain sums the day sums of kpi_facts (never finer periods' values); agent rows leave out facts with no agent.
+-- dispute_count is 0 in every period in which the shop has any fact but no dispute, once disputes were ever
+-- ingested: a period without disputes counts 0 rather than having no row (README "Table A.2"). (Here and not in
+-- kpi_facts: a union of an aggregate with a query over itself fails in Spark 4.3's constraint propagation.)
 WITH placed AS (
-    SELECT f.kpi, f.shop_id, f.agent_id, f.numerator, f.denominator,
+    SELECT f.kpi, f.clock, f.shop_id, f.agent_id, f.numerator, f.denominator,
            c.grain, c.period, c.period_start, c.period_end
     FROM kpi_facts AS f
     JOIN calendar AS c ON c.on_date = f.on_date
+),
+shop_periods AS (
+    SELECT grain, period, period_start, period_end, shop_id,
+           max(CASE WHEN kpi = 'dispute_count' THEN 1 ELSE 0 END) AS had_disputes
+    FROM placed
+    GROUP BY grain, period, period_start, period_end, shop_id
 )
-SELECT grain, period, period_start, period_end, shop_id, CAST(NULL AS VARCHAR) AS agent_id, kpi,
+SELECT grain, period, period_start, period_end, shop_id, CAST(NULL AS VARCHAR) AS agent_id, kpi, clock,
        sum(numerator) AS numerator, sum(denominator) AS denominator
 FROM placed
-GROUP BY grain, period, period_start, period_end, shop_id, kpi
+GROUP BY grain, period, period_start, period_end, shop_id, kpi, clock
 UNION ALL
-SELECT grain, period, period_start, period_end, shop_id, agent_id, kpi,
+SELECT grain, period, period_start, period_end, shop_id, agent_id, kpi, clock,
        sum(numerator), sum(denominator)
 FROM placed
 WHERE agent_id IS NOT NULL
-GROUP BY grain, period, period_start, period_end, shop_id, agent_id, kpi
+GROUP BY grain, period, period_start, period_end, shop_id, agent_id, kpi, clock
 UNION ALL
-SELECT grain, period, period_start, period_end, shop_id, agent_id, kpi, numerator, denominator
+SELECT grain, period, period_start, period_end, shop_id, CAST(NULL AS VARCHAR), 'dispute_count', 'wall',
+       CAST(0 AS DOUBLE), CAST(NULL AS DOUBLE)
+FROM shop_periods
+WHERE had_disputes = 0 AND EXISTS (SELECT 1 FROM lake_kinds WHERE kind = 'disputes')
+UNION ALL
+SELECT grain, period, period_start, period_end, shop_id, agent_id, kpi, clock, numerator, denominator
 FROM kpi_target

@@ -2,7 +2,8 @@
 -- Grain: (shop_id, session_id).
 -- An inquiry (顾客发起咨询) has a customer message before any human agent message. Its agent is the agent_id of
 -- its first human agent message, or, with no human agent message, the agent_id on its first customer message.
--- frt_seconds is null for a session that is not an answered inquiry.
+-- frt_seconds is null for a session that is not an answered inquiry; frt_service_seconds is the same in service
+-- time (README "Service hours"), null also when no calendar is configured.
 WITH per_session AS (
     SELECT
         shop_id,
@@ -27,20 +28,23 @@ classified AS (
     FROM per_session
 )
 SELECT
-    shop_id,
-    session_id,
-    customer_id,
-    started_at,
-    ended_at,
-    CAST(started_at AS DATE) AS started_on,
-    messages,
-    is_inquiry,
-    CASE WHEN first_agent_at IS NOT NULL THEN first_agent_id ELSE routed_agent_id END AS agent_id,
-    first_customer_at,
-    first_agent_at,
-    is_inquiry AND first_agent_at IS NOT NULL AS replied,
+    c.shop_id,
+    c.session_id,
+    c.customer_id,
+    c.started_at,
+    c.ended_at,
+    CAST(c.started_at AS DATE) AS started_on,
+    c.messages,
+    c.is_inquiry,
+    CASE WHEN c.first_agent_at IS NOT NULL THEN c.first_agent_id ELSE c.routed_agent_id END AS agent_id,
+    c.first_customer_at,
+    c.first_agent_at,
+    c.is_inquiry AND c.first_agent_at IS NOT NULL AS replied,
     CASE
-        WHEN is_inquiry AND first_agent_at IS NOT NULL
-        THEN CAST(date_diff('microsecond', first_customer_at, first_agent_at) AS DOUBLE) / 1e6
-    END AS frt_seconds
-FROM classified
+        WHEN c.is_inquiry AND c.first_agent_at IS NOT NULL
+        THEN CAST(date_diff('microsecond', c.first_customer_at, c.first_agent_at) AS DOUBLE) / 1e6
+    END AS frt_seconds,
+    CASE WHEN c.is_inquiry AND c.first_agent_at IS NOT NULL THEN answered.clock - asked.clock END AS frt_service_seconds
+FROM classified AS c
+LEFT JOIN service_clock AS asked ON asked.at = c.first_customer_at
+LEFT JOIN service_clock AS answered ON answered.at = c.first_agent_at

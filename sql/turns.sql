@@ -2,7 +2,8 @@
 -- Grain: (shop_id, session_id, turn_no).
 -- Only customer and human agent messages count: a turn starts at a customer message that is the session's first
 -- customer message or follows a human agent message, and is answered by the next human agent message. Bots answer
--- nothing and split nothing. response_seconds is null for an unanswered turn.
+-- nothing and split nothing. response_seconds is null for an unanswered turn; response_service_seconds is the same
+-- in service time (README "Service hours"), null also when no calendar is configured.
 -- (message_sessions gives each message the times of the latest customer and agent message before it in the session;
 -- at the same time a customer message comes before an agent message, so a tie means the agent came last.)
 WITH starts AS (
@@ -37,7 +38,10 @@ SELECT
     CASE
         WHEN a.answered_at IS NOT NULL
         THEN CAST(date_diff('microsecond', s.started_at, a.answered_at) AS DOUBLE) / 1e6
-    END AS response_seconds
+    END AS response_seconds,
+    CASE WHEN a.answered_at IS NOT NULL THEN answered.clock - asked.clock END AS response_service_seconds
 FROM starts AS s
 LEFT JOIN answers AS a
     ON a.shop_id = s.shop_id AND a.session_id = s.session_id AND a.last_agent_at IS NOT DISTINCT FROM s.last_agent_at
+LEFT JOIN service_clock AS asked ON asked.at = s.started_at
+LEFT JOIN service_clock AS answered ON answered.at = a.answered_at

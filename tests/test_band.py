@@ -3,7 +3,8 @@ import duckdb
 import pytest
 
 from pipeline.band import band, load_thresholds
-from pipeline.config import ConfigError
+from pipeline.compute import support_tables
+from pipeline.config import Config, ConfigError
 from pipeline.land.lake import Lake, Manifest
 from pipeline.land.views import source_views
 
@@ -18,14 +19,18 @@ def grade(values: dict[str, list[float | None]], thresholds=None) -> dict[str, l
         for i, v in enumerate(vals):
             num, den = (0.0, 0.0) if v is None else (v, 1.0) if kpi.endswith("seconds") else (v, 100.0)
             rows.append(("day", f"p{i}", kpi, num, den))
+    support_tables(con, Config(), set())
     con.execute("CREATE TABLE kpi_values (grain VARCHAR, period VARCHAR, period_start DATE, period_end DATE, "
-                "shop_id VARCHAR, agent_id VARCHAR, kpi VARCHAR, numerator DOUBLE, denominator DOUBLE)")
-    con.executemany("INSERT INTO kpi_values VALUES (?, ?, DATE '2026-11-27', DATE '2026-11-28', 'S1', NULL, ?, ?, ?)",
-                    rows)
+                "shop_id VARCHAR, agent_id VARCHAR, kpi VARCHAR, clock VARCHAR, numerator DOUBLE, denominator DOUBLE)")
+    con.executemany("INSERT INTO kpi_values VALUES (?, ?, DATE '2026-11-27', DATE '2026-11-28', 'S1', NULL, ?, 'wall', "
+                    "?, ?)", rows)
+    con.execute("CREATE TABLE kpi_distributions (grain VARCHAR, period VARCHAR, shop_id VARCHAR, agent_id VARCHAR, "
+                "family VARCHAR, clock VARCHAR, n DOUBLE, median_seconds DOUBLE, p90_seconds DOUBLE)")
     band(con, load_thresholds(thresholds))
     out: dict[str, list[str]] = {}
     for kpi, period, b in con.execute("SELECT kpi, period, band FROM kpi ORDER BY kpi, period").fetchall():
-        out.setdefault(kpi, []).append(b)
+        if kpi in values:  # (the mean KPIs' percentile rows come along, no_data without histograms)
+            out.setdefault(kpi, []).append(b)
     return out
 
 
@@ -88,4 +93,12 @@ def test_default_thresholds_are_table_a1():
     assert (t["complaint_rate"]["aaaaa"], t["complaint_rate"]["aaaaa_strict"]) == (0.03, True)
     assert t["bad_review_rate"]["pass_limit"] is None
     assert set(t) == {"frt_seconds", "avg_response_seconds", "reply_rate", "inquiry_conversion_rate",
-                      "satisfaction_rate", "complaint_rate", "target_achievement_rate", "bad_review_rate"}
+                      "satisfaction_rate", "complaint_rate", "target_achievement_rate", "bad_review_rate",
+                      "feedback_handling_rate", "refund_duration_hours", "platform_help_rate", "dispute_count",
+                      "bot_intent_accuracy", "bot_answer_accuracy", "bot_accuracy", "complaint_feedback_24h_rate"}
+    # Table A.2: required 100 %, AI accuracy at the lower end of "90 %-95 %", platform-set limits unset
+    assert {k: (t[k]["better"], t[k]["pass_limit"]) for k in (
+        "feedback_handling_rate", "complaint_feedback_24h_rate", "bot_accuracy", "refund_duration_hours",
+        "dispute_count")} == {
+        "feedback_handling_rate": ("higher", 100), "complaint_feedback_24h_rate": ("higher", 100),
+        "bot_accuracy": ("higher", 90), "refund_duration_hours": ("lower", None), "dispute_count": ("lower", None)}

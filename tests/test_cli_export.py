@@ -10,7 +10,7 @@ from pipeline.cli import main
 from tests.conftest import MESSAGE_HEADER, msg, write_csv
 
 COLUMNS = ["grain", "period", "period_start", "shop_id", "agent_id", "kpi", "value", "numerator", "denominator",
-           "band", "provisional"]
+           "band", "provisional", "clock"]  # clock: issue 5
 
 
 def lake_with_kpis(tmp_path):
@@ -36,7 +36,7 @@ def test_export_json_has_exactly_the_spec_columns_with_typed_values(tmp_path):
     frt = next(r for r in rows if r["kpi"] == "frt_seconds" and r["agent_id"] is None)
     assert frt == {"grain": "day", "period": "2026-11-27", "period_start": "2026-11-27", "shop_id": "S1",
                    "agent_id": None, "kpi": "frt_seconds", "value": 8.0, "numerator": 8.0, "denominator": 1.0,
-                   "band": "AAAAA", "provisional": False}
+                   "band": "AAAAA", "provisional": False, "clock": "wall"}
     a2 = next(r for r in rows if r["kpi"] == "frt_seconds" and r["agent_id"] == "a2")
     assert (a2["value"], a2["band"]) == (None, "no_data")
     conv = next(r for r in rows if r["kpi"] == "inquiry_conversion_rate" and r["agent_id"] is None)

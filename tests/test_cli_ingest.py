@@ -175,7 +175,7 @@ def unknown_inbox(tmp_path: Path) -> Path:
     inbox = tmp_path / "inbox"
     messages_file(inbox / "messages_a.csv")
     orders_file(inbox / "orders_a.csv")
-    write_csv(inbox / "refunds_2026.csv", ["refund_id", "shop_id"], [["F1", "S1"]])
+    write_csv(inbox / "invoices_2026.csv", ["invoice_id", "shop_id"], [["F1", "S1"]])
     return inbox
 
 
@@ -184,7 +184,7 @@ def test_run_with_an_unknown_file_ingests_nothing(tmp_path):
     lake = tmp_path / "lake"
     result = cskpi("run", inbox, "--lake", lake)
     assert result.exit_code == 1
-    assert "refunds_2026.csv" in result.output
+    assert "invoices_2026.csv" in result.output
     for kind in KINDS:
         assert kind in result.output
     assert not (lake / "manifest.json").exists()
@@ -207,7 +207,7 @@ def test_run_skip_unknown_lands_the_rest(tmp_path):
     result = cskpi("run", unknown_inbox(tmp_path), "--lake", lake, "--skip-unknown")
     assert result.exit_code == 0, result.output
     assert warehouse(lake, "SELECT kind FROM ingested_files ORDER BY kind") == [("messages",), ("orders",)]
-    assert "refunds" not in str(warehouse(lake, "SELECT file FROM ingested_files"))
+    assert "invoices" not in str(warehouse(lake, "SELECT file FROM ingested_files"))
 
 
 def test_run_skip_unknown_from_the_config_file(tmp_path):
@@ -244,7 +244,7 @@ def test_run_refused_file_exits_1_and_the_others_land(tmp_path):
     ["run", "{inbox}", "--lake", "{lake}", "--bogus"],
     ["run", "{inbox}"],                                           # --lake missing
     ["run", "{tmp}/no-such-inbox", "--lake", "{lake}"],
-    ["ingest", "refunds", "{inbox}/messages_a.csv", "--lake", "{lake}"],
+    ["ingest", "invoices", "{inbox}/messages_a.csv", "--lake", "{lake}"],
     ["ingest", "messages", "--lake", "{lake}"],                   # no file
     ["run", "{inbox}", "--lake", "{lake}", "--mapping", "{tmp}/missing.toml"],
     ["export", "--lake", "{lake}", "--period", "decade"],

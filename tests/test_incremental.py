@@ -114,7 +114,7 @@ def test_a_session_crossing_two_nights_and_an_order_paid_the_night_after(tmp_pat
     nightly, full = nightly_and_full(tmp_path, nights, Config())
     a, b = tables(nightly), tables(full)
     same(a, b)
-    frt = {s[1]: s[-1] for s in a["sessions"]}
+    frt = {s[1]: s[-2] for s in a["sessions"]}  # frt_seconds (frt_service_seconds is last)
     # c's session crossed two nights; e's customer waited 23.5 h and the late reply came with the third night.
     assert frt == {"c#1": 900.0, "d#1": 9.0, "e#1": 84600.0}
     assert [(c[0], c[5]) for c in a["conversions"]] == [("o1", "d#1"), ("o2", "c#1")]

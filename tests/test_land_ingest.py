@@ -30,13 +30,25 @@ GOOD = {
     "orders": {"order_id": "O1", "shop_id": "S1", "customer_id": "C1", "created_at": "2026-11-27 10:00:00",
                "paid_at": "2026-11-27 10:05:00", "amount": "99.50", "status": "paid"},
     "complaints": {"complaint_id": "K1", "shop_id": "S1", "created_at": "2026-11-27 10:00:00", "customer_id": "C1",
-                   "order_id": "O1", "category": "product", "responded_at": None, "resolved_at": None},
+                   "order_id": "O1", "category": "product", "responded_at": None, "resolved_at": None,
+                   "agreed_at": None},
     "reviews": {"review_id": "V1", "shop_id": "S1", "created_at": "2026-11-27 10:00:00", "rating": "5",
                 "order_id": "O1", "customer_id": "C1"},
     "targets": {"shop_id": "S1", "period": "2026-11", "target_sales": "10000"},
+    "refunds": {"refund_id": "F1", "shop_id": "S1", "requested_at": "2026-11-27 10:00:00",
+                "completed_at": "2026-11-28 10:00:00", "order_id": "O1", "customer_id": "C1", "reason": "七天无理由",
+                "outcome": "退款成功"},
+    "disputes": {"dispute_id": "D1", "shop_id": "S1", "opened_at": "2026-11-27 10:00:00", "closed_at": None,
+                 "platform_involved": "是", "order_id": "O1", "customer_id": "C1"},
+    "feedback": {"feedback_id": "B1", "shop_id": "S1", "received_at": "2026-11-27 10:00:00", "handled_at": None,
+                 "handled": "已处理", "category": "物流", "customer_id": "C1"},
+    "bot_answers": {"answer_id": "Q1", "shop_id": "S1", "answered_at": "2026-11-27 10:00:00",
+                    "intent_correct": "正确", "answer_correct": "错误", "session_id": None, "customer_id": "C1",
+                    "question": "发货了吗"},
 }
 ID = {"messages": "message_id", "ratings": "rating_id", "orders": "order_id", "complaints": "complaint_id",
-      "reviews": "review_id", "targets": "shop_id"}
+      "reviews": "review_id", "targets": "shop_id", "refunds": "refund_id", "disputes": "dispute_id",
+      "feedback": "feedback_id", "bot_answers": "answer_id"}
 
 
 def row(kind: str, **changes) -> list:
@@ -196,6 +208,13 @@ REJECT_CASES = [
     ("targets", "period", "2026-Q5", "not a period label"),
     ("targets", "period", "Nov 2026", "not a period label"),
     ("targets", "target_sales", "-1", "negative amount"),
+    ("refunds", "completed_at", "2026-11-27 09:59:59", "before requested_at"),
+    ("refunds", "requested_at", "", "missing required value"),
+    ("disputes", "platform_involved", "maybe", "not a yes/no value"),
+    ("disputes", "opened_at", "2026-11-27 24:00:01", "not a timestamp"),
+    ("feedback", "handled", "处理中", "not a yes/no value"),
+    ("bot_answers", "intent_correct", "", "missing required value"),
+    ("bot_answers", "answer_correct", "2", "not a yes/no value"),
 ]
 
 

@@ -114,8 +114,11 @@ def test_agent_rows_exist_only_for_agent_kpis(built):
               targets=[("S1", "2026-11", "10")])
     agent_kpis = {r[0] for r in b.query("SELECT DISTINCT kpi FROM kpi WHERE agent_id IS NOT NULL")}
     shop_kpis = {r[0] for r in b.query("SELECT DISTINCT kpi FROM kpi WHERE agent_id IS NULL")}
+    distributions = {"frt_median_seconds", "frt_p90_seconds", "response_median_seconds", "response_p90_seconds",
+                     "frt_bucket_0_10s", "frt_bucket_10_20s", "frt_bucket_20_30s", "frt_bucket_30_60s",
+                     "frt_bucket_1_5min", "frt_bucket_over_5min"}
     assert agent_kpis == {"frt_seconds", "avg_response_seconds", "reply_rate", "inquiry_conversion_rate",
-                          "satisfaction_rate"}
+                          "satisfaction_rate"} | distributions
     assert shop_kpis == agent_kpis | {"complaint_rate", "target_achievement_rate", "bad_review_rate"}
 
 

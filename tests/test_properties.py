@@ -6,6 +6,7 @@ import polars as pl
 from hypothesis import given, settings, strategies as st
 
 from pipeline.band import band, load_thresholds
+from pipeline.compute import support_tables
 from pipeline.config import Config
 from pipeline.derive import derive
 from pipeline.land.lake import Lake, Manifest
@@ -42,7 +43,7 @@ def compute(rows, paid_offsets):
     con.register("orders_frame", orders.to_arrow())
     con.execute("CREATE TABLE messages AS SELECT * FROM messages_frame")
     con.execute("CREATE TABLE orders AS SELECT * FROM orders_frame")
-    con.execute("CREATE TABLE lake_kinds AS SELECT * FROM (VALUES ('messages'), ('orders')) AS t(kind)")
+    support_tables(con, Config(), {"messages", "orders"})
     derive(con, Config())
     measure(con)
     band(con, load_thresholds())

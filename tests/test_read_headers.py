@@ -101,7 +101,7 @@ def test_load_mapping_top_level_and_per_kind(tmp_path):
 
 
 @pytest.mark.parametrize("text, error", [
-    ('[refunds]\nshop_id = "x"\n', r"\[refunds\] is not a kind; known kinds: messages"),
+    ('[invoices]\nshop_id = "x"\n', r"\[invoices\] is not a kind; known kinds: messages"),
     ('colour = "x"\n', "colour: unknown column 'colour'"),
     ('[targets]\ncustomer_id = "x"\n', "targets.customer_id: unknown column"),
     ("shop_id = 3\n", "must be a non-empty string"),

@@ -46,7 +46,7 @@ def test_a_violation_lists_every_failure_at_once():
 def test_kpi_schema_ties_no_data_to_missing_values():
     row = {"grain": "day", "period": "2026-11-27", "period_start": pl.date(2026, 11, 27), "shop_id": "S1",
            "agent_id": None, "kpi": "reply_rate", "value": None, "numerator": 0.0, "denominator": 2.0,
-           "band": "below", "provisional": False}
+           "band": "below", "provisional": False, "clock": "wall"}
     frame = pl.select(**{k: (v if isinstance(v, pl.Expr) else pl.lit(v)) for k, v in row.items()}).with_columns(
         pl.col("agent_id").cast(pl.String), pl.col("value").cast(pl.Float64))
     with pytest.raises(SchemaViolation, match="no_value_without_denominator|no_data_band_iff_no_value"):

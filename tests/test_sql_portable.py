@@ -38,11 +38,13 @@ from sqlglot import exp
 from pipeline import sqlfiles
 from pipeline.band import load_thresholds
 from pipeline.config import Config
+from pipeline.kinds import KINDS
 from pipeline.derive import STEPS as DERIVE_STEPS, params as derive_params
 from pipeline.measure import STEPS as MEASURE_STEPS
 
-# What pipeline.jobs.compute builds before the first file: the source views and lake_kinds; `thresholds` before kpi.
-SOURCES = {"messages", "orders", "ratings", "complaints", "reviews", "targets", "rejects", "lake_kinds"}
+# What pipeline.jobs.compute builds before the first file: the source views and the support tables; `thresholds`
+# before kpi.
+SOURCES = {*KINDS, "rejects", "lake_kinds", "settings", "clocks", "service_days", "service_windows", "kpi_units"}
 CHAIN = [*DERIVE_STEPS, *MEASURE_STEPS, "kpi"]
 EXTRA_BEFORE = {"kpi": {"thresholds"}}
 PARAMS = {step: set(derive_params(Config())) for step in DERIVE_STEPS}

@@ -8,11 +8,14 @@ within 24 h that crosses midnight and one after 24 h, a bot between customer and
 same-second messages (agent listed first, two customer messages tied on time), sessions crossing midnight, month
 and year end, exported session ids, a system message, fractional and microsecond timestamps, orders paid the next
 day at 23:59:59 and one second later, two orders crediting one session, an order paid before the session, ratings,
-complaints (one on a day without paid orders: zero denominator), reviews, and targets of every grain (one of 0).
+complaints (one on a day without paid orders: zero denominator; service complaints answered at exactly 24 h, one
+second later, and by an agreed time), reviews, targets of every grain (one of 0), refunds (one open, one of zero
+length), disputes, feedback and audited bot answers. The configuration sets a service-hours calendar (split shifts,
+a holiday, a dated exception) and an unanswered-turn cap, so that the service clock runs on both engines.
 
 1. The lake is built the pipeline's way: pipeline.jobs.ingest_files + pipeline.jobs.compute (DuckDB).
-2. The inputs compute saw (source views, lake_kinds, thresholds) are written to Parquet, as a Spark cluster would
-   read the lake.
+2. The inputs compute saw (source views, the support tables of pipeline.compute.support_tables, thresholds) are
+   written to Parquet, as a Spark cluster would read the lake.
 3. DuckDB reference: the chain is rebuilt from those Parquet files with pipeline.sqlfiles.build in compute's
    order; its sessions/turns/conversions/kpi must equal what compute published.
 4. Spark (local mode, spark.sql.session.timeZone=UTC, ANSI on): each sql file is transpiled with sqlglot
@@ -24,6 +27,7 @@ complaints (one on a day without paid orders: zero denominator), reviews, and ta
 from __future__ import annotations
 
 import decimal
+from datetime import timedelta
 import math
 import os
 import shutil
@@ -45,13 +49,23 @@ from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import types as T  # noqa: E402
 
 from pipeline import jobs, sqlfiles  # noqa: E402
+from pipeline.compute import support_tables  # noqa: E402
 from pipeline.config import Config  # noqa: E402
+from pipeline.kinds import KINDS  # noqa: E402
+from pipeline.service_hours import ServiceHours  # noqa: E402
 from pipeline.derive import STEPS as DERIVE_STEPS, params as derive_params  # noqa: E402
 from pipeline.land.lake import Lake  # noqa: E402
 from pipeline.measure import STEPS as MEASURE_STEPS  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sql_edge"
-KINDS = ("messages", "orders", "ratings", "complaints", "reviews", "targets")
+CONFIG = Config(
+    service_hours=ServiceHours.parse({
+        "mon": ["09:00-12:00", "13:30-18:00"], "tue": ["09:00-12:00", "13:30-18:00"], "wed": ["09:00-18:00"],
+        "thu": ["09:00-18:00"], "fri": ["08:00-23:00"], "sat": ["10:00-16:00"],
+        "holidays": ["2026-12-25"], "dates": {"2026-11-29": ["10:00-10:30"]}}),
+    unanswered_turn_cap=timedelta(minutes=10),
+)
+SUPPORT = ("lake_kinds", "settings", "clocks", "service_days", "service_windows", "kpi_units")
 CHAIN = [*DERIVE_STEPS, *MEASURE_STEPS, "kpi"]
 PUBLISHED = ("sessions", "turns", "conversions", "kpi")
 TOLERANCE = 1e-9
@@ -168,7 +182,7 @@ def differences(name: str, left: Table, right: Table, left_name: str, right_name
 def lake_inputs(tmp_path_factory):
     """The fixture lake computed by the pipeline, and its inputs written to Parquet."""
     root = tmp_path_factory.mktemp("sql_parity")
-    config = Config()
+    config = CONFIG
     lake = Lake(root / "lake")
     results = jobs.ingest_files(lake, [(kind, FIXTURE / f"{kind}.csv") for kind in KINDS], config)
     problems = [(r.path.name, r.status, r.rejected, r.duplicates, r.message, r.sample_rejects)
@@ -182,9 +196,15 @@ def lake_inputs(tmp_path_factory):
     try:
         for name in (*KINDS, "thresholds"):
             con.execute(f"COPY (SELECT * FROM {name}) TO '{inputs / name}.parquet' (FORMAT parquet)")
-        con.execute(f"COPY (SELECT DISTINCT kind FROM ingested_files) TO '{inputs / 'lake_kinds'}.parquet' "
-                    "(FORMAT parquet)")
         published = {name: duck_table(con, name) for name in PUBLISHED}
+    finally:
+        con.close()
+    con = duckdb.connect()
+    try:
+        con.execute(f"CREATE TABLE messages AS SELECT * FROM read_parquet('{inputs / 'messages'}.parquet')")
+        support_tables(con, config, set(lake.manifest().kinds()))
+        for name in SUPPORT:
+            con.execute(f"COPY (SELECT * FROM {name}) TO '{inputs / name}.parquet' (FORMAT parquet)")
     finally:
         con.close()
     return config, inputs, published
@@ -223,6 +243,13 @@ def test_fixture_exercises_the_edges(duck_chain):
     den, band, prov = (kpi.columns.index(c) for c in ("denominator", "band", "provisional"))
     assert any(r[den] == 0 and r[band] == "no_data" for r in kpi.rows)  # kpi.sql's zero-denominator guard
     assert any(r[prov] for r in kpi.rows) and not all(r[prov] for r in kpi.rows)
+    code, clock, value = (kpi.columns.index(c) for c in ("kpi", "clock", "value"))
+    kpis = {r[code] for r in kpi.rows}
+    assert {"refund_duration_hours", "dispute_count", "platform_help_rate", "feedback_handling_rate", "bot_accuracy",
+            "complaint_feedback_24h_rate", "frt_p90_seconds", "frt_bucket_1_5min"} <= kpis
+    service = [r for r in kpi.rows if r[clock] == "service" and r[code] == "frt_seconds" and r[value] is not None]
+    wall = [r for r in kpi.rows if r[clock] == "wall" and r[code] == "frt_seconds" and r[value] is not None]
+    assert service and len(service) == len(wall)
 
 
 def test_every_sql_file_gives_the_same_rows_on_spark(spark, lake_inputs, duck_chain):
@@ -236,7 +263,7 @@ def test_every_sql_file_gives_the_same_rows_on_spark(spark, lake_inputs, duck_ch
         try:
             df = spark.sql(sql).localCheckpoint(eager=True)
         except Exception as e:  # noqa: BLE001 - report which file fails, then stop: later steps need it
-            failures.append(f"{step}: Spark cannot run the transpiled SQL: {str(e).splitlines()[0]}")
+            failures.append(f"{step}: Spark cannot run the transpiled SQL: {str(e)[:1500]}")
             break
         df.createOrReplaceTempView(step)
         diffs += differences(step, duck_chain[step], spark_table(df), "duckdb", "spark")

@@ -11,13 +11,11 @@ import polars as pl
 
 from .. import sqlfiles
 from ..config import ConfigError
+from ..kpis import KPI_CODES
 
 LEVELS = ("AAAAA", "AAAA", "AAA")
-KPI_CODES = (
-    "frt_seconds", "avg_response_seconds", "reply_rate", "inquiry_conversion_rate", "satisfaction_rate",
-    "complaint_rate", "target_achievement_rate", "bad_review_rate",
-)
-_KEYS = {"better", "strict", "platform_limit", "industry_limit", *LEVELS}
+_LIMITS = ("limit", "platform_limit", "industry_limit")
+_KEYS = {"better", "strict", *_LIMITS, *LEVELS}
 
 
 def _number(source: str, kpi: str, key: str, value: object) -> float:
@@ -65,10 +63,11 @@ def load_thresholds(path: Path | None = None) -> pl.DataFrame:
         strict = spec.get("strict", [])
         if not isinstance(strict, list) or not set(strict) <= set(LEVELS):
             raise ConfigError(f"{source}: [{kpi}] strict must be a list of level names from {', '.join(LEVELS)}")
-        limits = [_number(source, kpi, k, spec[k]) for k in ("platform_limit", "industry_limit") if k in spec]
+        limits = [_number(source, kpi, k, spec[k]) for k in _LIMITS if k in spec]
         if limits and levels:
             raise ConfigError(f"{source}: [{kpi}] has both levels and a pass/fail limit; choose one")
-        # Table A.2: where platform and industry both set a limit, the stricter (lower) one applies.
+        # Table A.2: where platform and industry both set a limit, the stricter one applies (the lower of two
+        # limits on a lower-is-better KPI such as the bad-review rate).
         limit = (min(limits) if better == "lower" else max(limits)) if limits else None
         rows.append({
             "kpi": kpi, "better": better,

@@ -6,7 +6,7 @@ import duckdb
 from ..config import Config
 from .. import sqlfiles
 
-STEPS = ("message_sessions", "sessions", "turns", "conversions")
+STEPS = ("message_sessions", "service_clock", "sessions", "turns", "conversions")
 
 
 def params(config: Config) -> dict[str, int]:

@@ -28,6 +28,8 @@ from .lake import FileEntry, Lake, Manifest, fsync_file, quote
 _HASHED = {
     "messages": ("shop_id", "customer_id", "sender_role", "sent_at", "content"),
     "ratings": ("shop_id", "rated_at", "level", "session_id", "customer_id", "agent_id"),
+    "bot_answers": ("shop_id", "answered_at", "intent_correct", "answer_correct", "session_id", "customer_id",
+                    "question"),
 }
 
 

@@ -11,6 +11,7 @@ from .lake import Lake, Manifest, quote
 _SQL_TYPES = {
     "string": "VARCHAR", "role": "VARCHAR", "category": "VARCHAR", "period": "VARCHAR",
     "timestamp": "TIMESTAMP", "int": "INTEGER", "level": "INTEGER", "stars": "INTEGER", "decimal": "DOUBLE",
+    "flag": "BOOLEAN", "reason": "VARCHAR",
 }
 
 
@@ -39,7 +40,8 @@ def kind_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str:
     if not parts:
         return _empty(cols)
     select = ", ".join(f'"{n}"' for n, _ in cols)
-    source = f"SELECT {select} FROM read_parquet({_files(lake, parts)})"
+    # union_by_name: parts landed before a kind gained an optional column (complaints.agreed_at) read it as null
+    source = f"SELECT {select} FROM read_parquet({_files(lake, parts)}, union_by_name = true)"
     if kind.keep == "last":
         source += " QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _seq DESC, _line DESC) = 1"
     return source

@@ -5,21 +5,24 @@ import duckdb
 
 from .. import sqlfiles
 
-DAY_STEPS = ("kpi_facts_service", "kpi_facts_ratings", "kpi_facts_complaints", "kpi_facts_reviews", "kpi_facts")
-ROLL_UP_STEPS = ("calendar", "kpi_target", "kpi_values")
+FACT_FAMILIES = ("kpi_facts_service", "kpi_facts_ratings", "kpi_facts_complaints", "kpi_facts_reviews",
+                 "kpi_facts_feedback", "kpi_facts_refunds", "kpi_facts_disputes", "kpi_facts_bot_answers")
+DAY_STEPS = ("response_times", *FACT_FAMILIES, "kpi_facts", "kpi_histograms")
+ROLL_UP_STEPS = ("calendar", "kpi_target", "kpi_values", "kpi_distributions")
 STEPS = DAY_STEPS + ROLL_UP_STEPS
-# Fact-grain families are read once, by kpi_facts, which sums them per day: views, so they are never stored.
-VIEWS = {"kpi_facts_service", "kpi_facts_ratings", "kpi_facts_complaints", "kpi_facts_reviews"}
+# Fact-grain relations are read by the day sums only (kpi_facts, kpi_histograms): views, so they are never stored.
+VIEWS = {"response_times", *FACT_FAMILIES}
 
 
 def measure_days(con: duckdb.DuckDBPyConnection) -> None:
-    """kpi_facts: the day sums of every KPI's facts."""
+    """kpi_facts and kpi_histograms: the day sums of every KPI's facts, and the day histograms of response times."""
     for step in DAY_STEPS:
         sqlfiles.build(con, step, view=step in VIEWS)
 
 
 def roll_up(con: duckdb.DuckDBPyConnection) -> None:
-    """kpi_values: every grain's numerators and denominators from the day sums (and the targets)."""
+    """kpi_values and kpi_distributions: every grain's numerators and denominators from the day sums (and the
+    targets), and its medians and 90th percentiles from the day histograms."""
     for step in ROLL_UP_STEPS:
         sqlfiles.build(con, step, view=step in VIEWS)
 

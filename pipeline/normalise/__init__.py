@@ -25,6 +25,7 @@ def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str,
     parser = {
         "timestamp": lambda r: values.timestamp(r, tz, common_times), "role": values.role, "level": values.level,
         "stars": values.stars, "decimal": values.decimal, "category": values.category,
+        "flag": values.flag, "reason": values.reason,
     }.get(t, values.text if name == "content" else values.identifier)
     value, reason = parser(raw)
     return [(name, value)], reason
@@ -48,7 +49,12 @@ def normalise(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str,
         parsed += [value.alias(f"__v_{out}") for out, value in columns]
         outputs += [out for out, _ in columns]
         value = pl.col(f"__v_{column.name}")
-        judged.append(reason(value).alias(f"__r_{column.name}"))
+        judged_value = reason(value)
+        if column.not_before:
+            # A closing time before its opening time (a refund completed before it was asked for) is refused.
+            judged_value = pl.coalesce([judged_value, pl.when(value < pl.col(f"__v_{column.not_before}"))
+                                        .then(pl.lit(f"before {column.not_before}"))])
+        judged.append(judged_value.alias(f"__r_{column.name}"))
         if column.required:
             # A required value that is absent, or present but reduced to nothing (an id of blanks).
             judged.append(pl.when(value.is_null() & raw.is_null() | value.is_null() & (raw.str.strip_chars() == ""))

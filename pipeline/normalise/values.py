@@ -10,7 +10,7 @@ from typing import Callable
 
 import polars as pl
 
-from ..kinds import CATEGORY_LABELS, LEVEL_LABELS, ROLE_LABELS
+from ..kinds import CATEGORY_LABELS, FLAG_LABELS, LEVEL_LABELS, REASON_LABELS, ROLE_LABELS
 
 Reason = Callable[[pl.Expr], pl.Expr]
 Parsed = tuple[pl.Expr, Reason]
@@ -128,6 +128,21 @@ def category(raw: pl.Expr) -> Parsed:
     s = raw.str.strip_chars()
     value = s.str.to_lowercase().replace_strict(CATEGORY_LABELS, default=s, return_dtype=pl.String)
     return value, _never
+
+
+def reason(raw: pl.Expr) -> Parsed:
+    # Refund reasons outside the standard's (5.4.3.2) are kept as written, like complaint categories.
+    s = raw.str.strip_chars()
+    value = s.str.to_lowercase().replace_strict(REASON_LABELS, default=s, return_dtype=pl.String)
+    return pl.when(s.str.len_bytes() > 0).then(value), _never
+
+
+def flag(raw: pl.Expr) -> Parsed:
+    s = raw.str.strip_chars().str.to_lowercase()
+    text = pl.when(s.str.len_bytes() > 0).then(s)
+    value = text.replace_strict(FLAG_LABELS, default=None, return_dtype=pl.Boolean)
+    return value, lambda parsed: _fail(text, parsed.is_not_null(),
+                                       "not a yes/no value (expected true/false, yes/no, 1/0, 是/否, 正确/错误, 已处理/未处理)")
 
 
 _PERIOD_PATTERNS = {

@@ -11,7 +11,7 @@ import duckdb
 from ..land.lake import Lake
 
 EXPORT_COLUMNS = ("grain", "period", "period_start", "shop_id", "agent_id", "kpi", "value", "numerator",
-                  "denominator", "band", "provisional")
+                  "denominator", "band", "provisional", "clock")
 GRAINS = ("day", "week", "month", "quarter", "year")
 LEVELS = ("shop", "agent", "all")
 FORMATS = ("csv", "json", "parquet")
@@ -34,7 +34,7 @@ def kpi_query(lake: Lake, grain: str, level: str) -> tuple[str, dict]:
     level_filter = {"shop": "agent_id IS NULL", "agent": "agent_id IS NOT NULL", "all": "true"}[level]
     sql = (f"SELECT {', '.join(EXPORT_COLUMNS)} FROM read_parquet($path) "
            f"WHERE grain = $grain AND {level_filter} "
-           "ORDER BY period_start, shop_id, agent_id NULLS FIRST, kpi")
+           "ORDER BY period_start, shop_id, agent_id NULLS FIRST, kpi, clock")
     return sql, {"path": str(path), "grain": grain}
 
 

@@ -23,6 +23,7 @@ BY_DAY = {
     "turns": "started_on",
     "conversions": "CAST(session_started_at AS DATE)",
     "kpi_facts": "on_date",
+    "kpi_histograms": "on_date",
 }
 WHOLE = ("kpi", "thresholds")
 
@@ -57,7 +58,7 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, days: 
         tables[table] = held
     for table in WHOLE:
         rel = f"{folder}/{table}.parquet"
-        order = " ORDER BY grain, period_start, shop_id, agent_id NULLS FIRST, kpi" if table == "kpi" else ""
+        order = " ORDER BY grain, period_start, shop_id, agent_id NULLS FIRST, kpi, clock" if table == "kpi" else ""
         con.execute(f"COPY (SELECT * FROM {table}{order}) TO {quote(str(lake.path(rel)))} "
                     "(FORMAT parquet, COMPRESSION snappy)")
         fsync_file(lake.path(rel))

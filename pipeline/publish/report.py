@@ -6,19 +6,11 @@ import unicodedata
 import duckdb
 
 from ..land.lake import Lake
+from ..kpis import CATALOGUE
 from .export import kpi_query
 
-KPI_NAMES = {
-    "target_achievement_rate": ("目标达成率", "Target achievement", "%"),
-    "frt_seconds": ("首次响应时间", "First response time", "s"),
-    "avg_response_seconds": ("平均响应时间", "Average response time", "s"),
-    "inquiry_conversion_rate": ("询单转化率", "Inquiry conversion", "%"),
-    "satisfaction_rate": ("客户满意度", "Satisfaction", "%"),
-    "reply_rate": ("回复率", "Reply rate", "%"),
-    "complaint_rate": ("客户投诉率", "Complaint rate", "%"),
-    "bad_review_rate": ("商品差评率", "Bad-review rate", "%"),
-}
-ORDER = list(KPI_NAMES)
+ORDER = list(CATALOGUE)
+_SUFFIX = {"percent": " %", "seconds": " s", "percentile": " s", "hours": " h", "count": ""}
 
 
 def _width(text: str) -> int:
@@ -32,12 +24,12 @@ def _pad(text: str, width: int) -> str:
 def _value(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
-    digits = 3 if unit == "%" and value < 1 else 2 if unit == "%" else 1
-    return f"{value:.{digits}f}{' %' if unit == '%' else ' s'}"
+    digits = 0 if unit == "count" else 3 if unit == "percent" and value < 1 else 2 if unit == "percent" else 1
+    return f"{value:.{digits}f}{_SUFFIX[unit]}"
 
 
-def _amount(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
+def _amount(x: float | None) -> str:
+    return "·" if x is None else f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def report(lake: Lake, grain: str = "month", level: str = "shop") -> str:
@@ -45,7 +37,8 @@ def report(lake: Lake, grain: str = "month", level: str = "shop") -> str:
     con = duckdb.connect()
     try:
         rows = con.execute(
-            f"SELECT period, shop_id, agent_id, kpi, value, numerator, denominator, band, provisional FROM ({sql})",
+            f"SELECT period, shop_id, agent_id, kpi, value, numerator, denominator, band, provisional, clock "
+            f"FROM ({sql})",
             params,
         ).fetchall()
     finally:
@@ -55,14 +48,16 @@ def report(lake: Lake, grain: str = "month", level: str = "shop") -> str:
     blocks: dict[tuple, list] = {}
     for row in rows:
         blocks.setdefault((row[0], row[1], row[2]), []).append(row)
-    name_w = max(_width(f"{zh} {en}") for zh, en, _ in KPI_NAMES.values())
+    name_w = max(_width(f"{k.zh} {k.en} (service)") for k in CATALOGUE.values())
     lines = []
     for (period, shop, agent), items in blocks.items():
         title = f"{shop} · {period}" + (f" · agent {agent}" if agent else "")
         lines += ["", title, "─" * (name_w + 44)]
-        for _, _, _, kpi, value, num, den, band, provisional in sorted(items, key=lambda r: ORDER.index(r[3])):
-            zh, en, unit = KPI_NAMES[kpi]
+        for _, _, _, kpi, value, num, den, band, provisional, clock in sorted(
+                items, key=lambda r: (ORDER.index(r[3]), r[9] != "wall")):
+            name = CATALOGUE[kpi]
+            label = f"{name.zh} {name.en}" + (" (service)" if clock == "service" else "")
             mark = " (provisional)" if provisional else ""
-            lines.append(f"{_pad(zh + ' ' + en, name_w)}  {_value(value, unit):>11}  {band:<8} "
+            lines.append(f"{_pad(label, name_w)}  {_value(value, name.unit):>11}  {band:<8} "
                          f"{_amount(num)}/{_amount(den)}{mark}")
     return "\n".join(lines).lstrip("\n")
