@@ -241,6 +241,7 @@ def _shops(n: int, messages: int, days: int, seed: int, showcase: bool) -> pl.Da
     df = df.with_columns(size=size, q=q, platform=_pick(PLATFORMS, pl.col("shop_idx") % 5))
     quota = (messages * pl.col("size") / pl.col("size").sum()).round().cast(pl.Int64)
     per_day = quota / 6.6 / days
+    bot_p = _pick((0.85, 0.0, 0.6), pl.col("shop_idx") % 3)
     return df.select(
         "shop_idx",
         shop_id=pl.format("S{}", pl.col("shop_idx").add(1).cast(pl.String).str.zfill(width)),
@@ -257,13 +258,13 @@ def _shops(n: int, messages: int, days: int, seed: int, showcase: bool) -> pl.Da
         conv_p=0.46 - 0.16 * pl.col("q"),
         bad_p=0.02 + 0.03 * pl.col("q"),
         complaint_p=0.0002 + 0.0013 * pl.col("q"),
-        bot_p=_pick((0.85, 0.0, 0.6), pl.col("shop_idx") % 3),
+        bot_p=bot_p,
         price=(6000 + 30000 * pl.col("u_price")).round().cast(pl.Int64),  # typical order, cents
         q="q",
         refund_p=0.03 + 0.04 * pl.col("q"),
         unhandled_p=(pl.col("q") - 0.6).clip(0) * 0.25,  # feedback left unhandled: poorly run shops only
         # audit about five bot replies a day (a bot replies once in most inquiry sessions)
-        audit_p=(5 / (per_day * _pick((0.85, 0.0, 0.6), pl.col("shop_idx") % 3) * 0.93)).clip(upper_bound=1.0),
+        audit_p=(5 / (per_day * bot_p * 0.93)).clip(upper_bound=1.0),
     )
 
 
@@ -468,7 +469,8 @@ def _audits(m: pl.DataFrame, shops: pl.DataFrame, scope: str) -> pl.DataFrame:
         answer_id=pl.format("AI{}{}", c("shop_id").str.slice(1),
                             pl.int_range(pl.len()).over("shop_idx").add(1).cast(pl.String).str.zfill(6)),
         shop_id="shop_id", session_id=pl.when(c("group") == 0).then(c("session_id")),  # as its messages export
-        customer_id="customer_id", question="question", answered_at="sent_at", intent_correct=intent.cast(pl.Int64), answer_correct=answer.cast(pl.Int64))
+        customer_id="customer_id", question="question", answered_at="sent_at",
+        intent_correct=intent.cast(pl.Int64), answer_correct=answer.cast(pl.Int64))
 
 
 def _customer(idx: pl.Expr) -> pl.Expr:
@@ -576,7 +578,8 @@ def _after_sales(o: pl.DataFrame, shops: pl.DataFrame, scope: str, end: int, sho
         resolved_at=pl.when(service).then(c("created_at") + fb).otherwise(c("resolved_at")),
         agreed_at=pl.when(service & (u < 0.12)).then(c("created_at") + 48 * 3600),
     ).with_columns(
-        responded_at=pl.when(service).then(pl.min_horizontal("responded_at", "resolved_at", c("created_at") + 20 * 3600))
+        responded_at=pl.when(service)
+        .then(pl.min_horizontal("responded_at", "resolved_at", c("created_at") + 20 * 3600))
         .otherwise(c("responded_at")))
     complaints = comp.select(
         "shop_idx",

@@ -1,18 +1,28 @@
 """Nightly runs that add files must give exactly what one run over all the files gives (issue 4)."""
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from pipeline import jobs
 from pipeline.config import Config
 from pipeline.land.lake import Lake
 from pipeline.sample import generate
+from pipeline.service_hours import ServiceHours
 from tests.conftest import MESSAGE_HEADER, msg, write_csv
 
 TIME_COLUMNS = {"messages": "sent_at", "orders": "created_at", "ratings": "rated_at", "complaints": "created_at",
-                "reviews": "created_at"}
+                "reviews": "created_at", "refunds": "requested_at", "disputes": "opened_at",
+                "feedback": "received_at", "bot_answers": "answered_at"}
+# Issue 5's options change what is derived: a calendar (service clock), an unanswered-turn cap, a shorter window.
+ISSUE5 = Config(
+    service_hours=ServiceHours.parse({"mon": ["08:00-12:00", "13:00-18:00"], "tue": ["08:00-18:00"],
+                                      "wed": ["08:00-18:00"], "thu": ["08:00-18:00"], "fri": ["08:00-18:00"],
+                                      "sat": ["10:00-16:00"], "holidays": ["2026-11-02"]}),
+    unanswered_turn_cap=timedelta(minutes=10), complaint_feedback_window=timedelta(hours=12))
 
 
 def tables(lake: Lake) -> dict[str, list[tuple]]:
@@ -21,7 +31,7 @@ def tables(lake: Lake) -> dict[str, list[tuple]]:
         out = {}
         for table, key in [("sessions", "shop_id, session_id"), ("turns", "shop_id, session_id, turn_no"),
                            ("conversions", "order_id"),
-                           ("kpi", "grain, period, shop_id, agent_id NULLS FIRST, kpi")]:
+                           ("kpi", "grain, period, shop_id, agent_id NULLS FIRST, kpi, clock")]:
             out[table] = con.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
         return out
     finally:
@@ -43,7 +53,7 @@ def split_by_night(source: Path, nights: list[str], out: Path) -> list[Path]:
     """Each CSV of `source` cut by its time column's date into one inbox per night (the last takes the rest)."""
     inboxes = [out / f"night{i + 1}" for i in range(len(nights))]
     for f in sorted(source.glob("*.csv")):
-        kind = f.name.split("_")[0].split(".")[0]
+        kind = jobs.kind_of(f, source)
         frame = pl.read_csv(f, infer_schema=False)
         column = TIME_COLUMNS.get(kind)
         for i, inbox in enumerate(inboxes):
@@ -86,13 +96,17 @@ def nightly_and_full(tmp_path: Path, inboxes: list[Path], config: Config) -> tup
     return nightly, full
 
 
-def test_three_nights_equal_one_full_run_on_generated_exports(tmp_path):
+@pytest.mark.parametrize("config", [Config(), ISSUE5], ids=["defaults", "service-hours-cap-window"])
+def test_three_nights_equal_one_full_run_on_generated_exports(tmp_path, config):
     source = tmp_path / "gen"
     generate(source, messages=6000, shops=3, days=4, showcase=False)
     inboxes = split_by_night(source, ["2026-11-01", "2026-11-02", "2026-11-03"], tmp_path / "inbox")
-    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
+    nightly, full = nightly_and_full(tmp_path, inboxes, config)
     a, b = tables(nightly), tables(full)
     assert len(a["sessions"]) > 100 and len(a["conversions"]) > 10
+    kpis = {(r[5], r[-1]) for r in a["kpi"]}  # (kpi, clock)
+    assert ("frt_p90_seconds", "wall") in kpis and ("dispute_count", "wall") in kpis
+    assert (("frt_seconds", "service") in kpis) == (config.service_hours is not None)
     same(a, b)
 
 

@@ -15,7 +15,7 @@ from ..land.lake import Lake, Manifest
 from ..land.views import source_views
 from .generation import read_sql
 
-DERIVED_TABLES = ("sessions", "turns", "conversions", "kpi", "thresholds")
+DERIVED_TABLES = ("sessions", "turns", "conversions", "kpi_histograms", "kpi", "thresholds")
 
 
 def write_warehouse(lake: Lake, manifest: Manifest) -> None:
