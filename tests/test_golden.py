@@ -1,7 +1,7 @@
 """The KPI export of the checked-in sample data against its golden file (a regression guard for every sql/ file).
 
 Regenerate after an intended change with:
-    cskpi run sample_data --lake /tmp/lake && cskpi export --lake /tmp/lake --period month --format csv \
+    cskpi run sample_data --lake /tmp/lake && cskpi export --lake /tmp/lake --period month --level all --format csv \
         -o tests/golden/sample_data_month.csv
 and review the diff: every changed row must be explained by the change.
 """
