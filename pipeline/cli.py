@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import jobs
-from .band import load_thresholds
+from .band import describe, load_thresholds
 from .config import Config, ConfigError
 from .kinds import KINDS
 from .land.ingest import FileResult
@@ -190,4 +190,4 @@ def sample(out, messages, shops, days, seed):
 @_errors
 def check_thresholds(path):
     """Validate a thresholds file and print the bands it sets."""
-    click.echo(load_thresholds(path))
+    click.echo(describe(load_thresholds(path)))

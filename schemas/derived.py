@@ -95,3 +95,35 @@ class Kpi(pa.DataFrameModel):
     @pa.dataframe_check
     def no_data_band_iff_no_value(cls, data) -> pl.LazyFrame:
         return data.lazyframe.select((pl.col("band") == "no_data") == pl.col("value").is_null())
+
+
+class KpiFacts(pa.DataFrameModel):
+    """kpi_facts: the day sums of every additive KPI's facts (sql/kpi_facts.sql)."""
+
+    kpi: str = pa.Field(isin=KPIS)
+    clock: str = pa.Field(isin=list(CLOCKS))
+    shop_id: str
+    agent_id: str = pa.Field(nullable=True)
+    on_date: pl.Date
+    numerator: pl.Float64 = pa.Field(ge=0)
+    denominator: pl.Float64 = pa.Field(nullable=True, ge=0)  # null for dispute_count
+
+    class Config:
+        strict = True
+        unique = ["kpi", "clock", "shop_id", "agent_id", "on_date"]
+
+
+class KpiHistograms(pa.DataFrameModel):
+    """kpi_histograms: how many response times took each exact number of seconds, per day (sql/kpi_histograms.sql)."""
+
+    family: str = pa.Field(isin=["frt", "response"])
+    clock: str = pa.Field(isin=list(CLOCKS))
+    shop_id: str
+    agent_id: str = pa.Field(nullable=True)
+    on_date: pl.Date
+    seconds: pl.Float64 = pa.Field(ge=0)
+    observations: pl.Float64 = pa.Field(ge=1)
+
+    class Config:
+        strict = True
+        unique = ["family", "clock", "shop_id", "agent_id", "on_date", "seconds"]

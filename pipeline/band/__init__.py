@@ -86,3 +86,18 @@ def band(con: duckdb.DuckDBPyConnection, thresholds: pl.DataFrame) -> None:
     con.execute("CREATE OR REPLACE TABLE thresholds AS SELECT * FROM thresholds_frame")
     con.unregister("thresholds_frame")
     sqlfiles.build(con, "kpi")
+
+
+def describe(thresholds: pl.DataFrame) -> str:
+    """One line per KPI: the value each band needs, or its pass limit, or `unrated`."""
+    lines = []
+    for t in thresholds.iter_rows(named=True):
+        ge, gt = (">=", ">") if t["better"] == "higher" else ("<=", "<")
+        if t["pass_limit"] is not None:
+            rule = f"pass {ge} {t['pass_limit']:g}"
+        elif t["aaa"] is not None:
+            rule = ", ".join(f"{lvl} {gt if t[lvl.lower() + '_strict'] else ge} {t[lvl.lower()]:g}" for lvl in LEVELS)
+        else:
+            rule = "unrated (no levels, no limit)"
+        lines.append(f"{t['kpi']:<30} {rule}")
+    return "\n".join(lines)
