@@ -48,4 +48,5 @@ CATALOGUE: dict[str, KpiName] = {
 KPI_CODES = tuple(CATALOGUE)
 UNITS = {code: k.unit for code, k in CATALOGUE.items()}
 PERCENTILES = tuple(code for code, unit in UNITS.items() if unit == "percentile")
+FRT_BUCKETS = tuple(code for code in CATALOGUE if code.startswith("frt_bucket_"))
 CLOCKS = ("wall", "service")

@@ -1,4 +1,5 @@
 """Invariants over random message streams, run through the same sql/ files as the pipeline (SPEC §2–§4)."""
+import math
 from datetime import datetime, timedelta
 
 import duckdb
@@ -7,6 +8,8 @@ from hypothesis import given, settings, strategies as st
 
 from pipeline.band import band, load_thresholds
 from pipeline.compute import support_tables
+from pipeline.kpis import FRT_BUCKETS
+from pipeline.service_hours import WEEKDAYS, ServiceHours
 from pipeline.config import Config
 from pipeline.derive import derive
 from pipeline.land.lake import Lake, Manifest
@@ -20,7 +23,7 @@ MESSAGE = st.tuples(st.sampled_from(["S1", "S2"]), st.sampled_from(["c1", "c2", 
                     st.sampled_from([None, "a1", "a2"]), STEPS)
 
 
-def compute(rows, paid_offsets):
+def compute(rows, paid_offsets, config: Config = Config()):
     con = duckdb.connect()
     for name, select in source_views(Lake("/nonexistent"), Manifest()).items():
         if name not in ("messages", "orders"):
@@ -43,8 +46,8 @@ def compute(rows, paid_offsets):
     con.register("orders_frame", orders.to_arrow())
     con.execute("CREATE TABLE messages AS SELECT * FROM messages_frame")
     con.execute("CREATE TABLE orders AS SELECT * FROM orders_frame")
-    support_tables(con, Config(), {"messages", "orders"})
-    derive(con, Config())
+    support_tables(con, config, {"messages", "orders"})
+    derive(con, config)
     measure(con)
     band(con, load_thresholds())
     return con
@@ -86,3 +89,74 @@ def test_invariants_of_random_streams(rows, paid_offsets):
         WHERE k.kpi IS NULL OR abs(k.numerator - days.n) > 1e-6 OR k.denominator <> days.d
     """).fetchall()
     assert mismatched == [(0,)]
+
+
+ALWAYS_OPEN = Config(service_hours=ServiceHours.parse({d: ["00:00-24:00"] for d in WEEKDAYS}))
+OFFICE = Config(service_hours=ServiceHours.parse({"mon": ["09:00-12:00", "13:00-18:00"], "tue": ["09:00-18:00"],
+                                                  "sat": ["10:00-16:00"], "holidays": ["2026-12-01"]}),
+                unanswered_turn_cap=timedelta(minutes=10))
+TIME_KPIS = ("frt_seconds", "avg_response_seconds", "frt_median_seconds", "frt_p90_seconds",
+             "response_median_seconds", "response_p90_seconds", *FRT_BUCKETS)
+
+
+def _quantile(values: list[float], q: float) -> float:
+    xs = sorted(values)
+    h = (len(xs) - 1) * q
+    lo = xs[int(h // 1)]
+    hi = xs[min(int(h // 1) + 1, len(xs) - 1)]
+    return lo + (h - h // 1) * (hi - lo)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(MESSAGE, min_size=1, max_size=25))
+def test_service_clock_of_an_always_open_calendar_is_the_wall_clock(rows):
+    con = compute(rows, [], ALWAYS_OPEN)
+    differ = con.execute(f"""
+        SELECT count(*) FROM kpi AS w JOIN kpi AS s
+          ON s.grain = w.grain AND s.period = w.period AND s.shop_id = w.shop_id
+         AND s.agent_id IS NOT DISTINCT FROM w.agent_id AND s.kpi = w.kpi AND s.clock = 'service'
+        WHERE w.clock = 'wall' AND w.kpi IN {TIME_KPIS}
+          AND (abs(coalesce(s.value, -1) - coalesce(w.value, -1)) > 1e-6 OR s.denominator <> w.denominator)
+    """).fetchall()
+    assert differ == [(0,)]
+    walls, services = (con.execute(f"SELECT count(*) FROM kpi WHERE clock = ? AND kpi IN {TIME_KPIS}", [c]).fetchall()
+                       for c in ("wall", "service"))
+    assert walls == services
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(MESSAGE, min_size=1, max_size=25))
+def test_service_time_never_exceeds_wall_time_and_distributions_agree_with_a_plain_computation(rows):
+    con = compute(rows, [], OFFICE)
+    assert con.execute("SELECT count(*) FROM sessions WHERE frt_service_seconds < -1e-9 "
+                       "OR frt_service_seconds > frt_seconds + 1e-9 "
+                       "OR (frt_seconds IS NULL) <> (frt_service_seconds IS NULL)").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM turns WHERE response_service_seconds > response_seconds + 1e-9 "
+                       "OR (response_seconds IS NULL) <> (response_service_seconds IS NULL)").fetchall() == [(0,)]
+    # Every period's FRT median and p90 (shop level, both clocks) from the sessions themselves, by plain Python.
+    sessions = con.execute("SELECT shop_id, started_on, frt_seconds, frt_service_seconds FROM sessions "
+                           "WHERE replied").fetchall()
+    for grain, period_of in (("day", lambda d: str(d)), ("month", lambda d: str(d)[:7])):
+        expected: dict = {}
+        for shop, day, wall, service in sessions:
+            for clock, v in (("wall", wall), ("service", service)):
+                expected.setdefault((shop, period_of(day), clock), []).append(v)
+        got = {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in con.execute(
+            "SELECT m.shop_id, m.period, m.clock, m.value, p.value, m.denominator FROM kpi m JOIN kpi p "
+            "ON p.grain = m.grain AND p.period = m.period AND p.shop_id = m.shop_id AND p.clock = m.clock "
+            "AND p.agent_id IS NULL AND p.kpi = 'frt_p90_seconds' "
+            "WHERE m.grain = ? AND m.agent_id IS NULL AND m.kpi = 'frt_median_seconds' AND m.value IS NOT NULL",
+            [grain]).fetchall()}
+        assert set(got) == set(expected)
+        for key, values in expected.items():
+            median, p90, n = got[key]
+            assert n == len(values)
+            assert math.isclose(median, _quantile(values, 0.5), abs_tol=1e-6), (key, values)
+            assert math.isclose(p90, _quantile(values, 0.9), abs_tol=1e-6), (key, values)
+    # The six FRT buckets of a period share its answered sessions: their numerators add up to the denominator.
+    assert con.execute(f"""
+        SELECT count(*) FROM (
+            SELECT grain, period, shop_id, agent_id, clock, sum(numerator) AS n, max(denominator) AS d
+            FROM kpi WHERE kpi IN {FRT_BUCKETS} GROUP BY ALL) AS b
+        WHERE b.n <> b.d
+    """).fetchall() == [(0,)]
