@@ -170,8 +170,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     order = "_line ASC" if keep_first else "_line DESC"
     data_rel = f"data/{kind.name}/{seq:06d}.parquet"
     lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
-    # A view, not a table: the staged file is read twice (key statistics, then the part) rather than held in memory.
-    con.execute(f"CREATE OR REPLACE TEMP VIEW accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, "
+    con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, "
                 "_line FROM staged WHERE _reject_reason IS NULL")
     rows, keys, key_min, key_max = con.execute(
         "SELECT count(*), count(DISTINCT _key), min(_key), max(_key) FROM accepted").fetchall()[0]
@@ -193,7 +192,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
             SELECT *, CAST(? AS BIGINT) AS _seq FROM {one_per_key} {anti_join}
         ) TO {quote(str(lake.path(data_rel)))} (FORMAT parquet, COMPRESSION snappy)
     """, [seq])
-    con.execute("DROP VIEW accepted")
+    con.execute("DROP TABLE accepted")
     fsync_file(lake.path(data_rel))
     # The schema is the landing's post-condition: a violation is a bug of normalise, never landed silently.
     accepted = validate_parquet(lake.path(data_rel), TABLES[kind.name])
