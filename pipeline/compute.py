@@ -153,17 +153,21 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     con.execute("CREATE TABLE scope_days AS SELECT DISTINCT d FROM ("
                 + " UNION ALL ".join(f"({q})" for q in changes) + ") AS changed WHERE d IS NOT NULL")
     on_day = "{c} IN (SELECT d FROM scope_days)"
+    days = [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
+    for table in ("sessions", "turns", "conversions"):
+        # Stored a file per day: the rebuilt days read just their own files.
+        con.execute(f"CREATE VIEW prev_{table}_of_days AS {generation.read_sql(lake, manifest, table, days)}")
 
     # Those days whole: the other conversations' rows as they were, the touched ones' as they are now.
     con.execute(f"""CREATE TABLE sessions AS
-        SELECT * FROM prev_sessions p WHERE {on_day.format(c='p.started_on')} AND NOT {in_scope.format(t='p')}
+        SELECT * FROM prev_sessions_of_days p WHERE {on_day.format(c='p.started_on')} AND NOT {in_scope.format(t='p')}
         UNION ALL SELECT * FROM delta.sessions s WHERE {on_day.format(c='s.started_on')}""")
     con.execute(f"""CREATE TABLE turns AS
-        SELECT * FROM prev_turns t WHERE {on_day.format(c='t.started_on')} AND NOT EXISTS (
+        SELECT * FROM prev_turns_of_days t WHERE {on_day.format(c='t.started_on')} AND NOT EXISTS (
             SELECT 1 FROM was_sessions s WHERE s.shop_id = t.shop_id AND s.session_id = t.session_id)
         UNION ALL SELECT * FROM delta.turns t WHERE {on_day.format(c='t.started_on')}""")
     con.execute(f"""CREATE TABLE conversions AS
-        SELECT * FROM prev_conversions p
+        SELECT * FROM prev_conversions_of_days p
         WHERE {on_day.format(c='CAST(p.session_started_at AS DATE)')} AND NOT {in_scope.format(t='p')}
         UNION ALL SELECT * FROM delta.conversions c WHERE {on_day.format(c='CAST(c.session_started_at AS DATE)')}""")
 
@@ -177,7 +181,7 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     con.execute("""CREATE TABLE kpi_facts AS
         SELECT * FROM prev_kpi_facts WHERE on_date NOT IN (SELECT d FROM scope_days)
         UNION ALL SELECT * FROM scoped.kpi_facts""")
-    return [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
+    return days
 
 
 def _in_schema(con: duckdb.DuckDBPyConnection, schema: str, build) -> None:

@@ -67,9 +67,10 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, days: 
     return {"generation": generation, "dir": folder, "tables": tables}
 
 
-def read_sql(lake: Lake, manifest: Manifest, table: str) -> str | None:
-    """A SELECT over the current files of a derived table (None before the first computation)."""
-    held = manifest.derived_files(table)
+def read_sql(lake: Lake, manifest: Manifest, table: str, days: list | None = None) -> str | None:
+    """A SELECT over the current files of a derived table (None before the first computation); with `days`, over
+    the files of those days only (a day-partitioned table)."""
+    held = manifest.derived_files(table, days)
     if not held:
         return None
     listed = ", ".join(quote(str(lake.path(f))) for f in held)
