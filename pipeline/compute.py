@@ -20,9 +20,10 @@ import polars as pl
 from .band import band
 from .config import Config
 from .derive import derive
+from .kinds import KINDS
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
-from .land.views import source_views
+from .land.views import parts_may_share_keys, source_views
 from .measure import measure_days, roll_up
 from .publish import generation
 
@@ -58,9 +59,10 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     lake.tmp.mkdir(parents=True, exist_ok=True)
     con = connect(lake, config)
     try:
+        resend_window = parts_may_share_keys(manifest, KINDS["orders"])
         for name, select in source_views(lake, manifest).items():
             # Orders resolve their re-sent versions with a window: do that once, not in each of the steps reading them.
-            table_or_view = "TABLE" if name == "orders" else "VIEW"
+            table_or_view = "TABLE" if name == "orders" and resend_window else "VIEW"
             con.execute(f'CREATE {table_or_view} "{name}" AS {select}')
         con.register("kinds_frame", pl.DataFrame({"kind": sorted(manifest.kinds())},
                                                  schema={"kind": pl.String}).to_arrow())
