@@ -17,9 +17,10 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from . import sqlfiles
 from .band import band
 from .config import Config
-from .derive import derive
+from .derive import MESSAGES_PER_PASS, derive, shop_ranges
 from .kinds import KINDS
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
@@ -69,7 +70,8 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
         con.execute("CREATE TABLE lake_kinds AS SELECT * FROM kinds_frame")
         added = None if full else new_files(manifest, config)
         if added is None:
-            derive(con, config)
+            many = sum(f.accepted for f in manifest.files if f.kind == "messages") > MESSAGES_PER_PASS
+            derive(con, config, shop_ranges(con) if many else None)
             measure_days(con)
             days = None
         else:
@@ -121,7 +123,7 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     con.execute("CREATE SCHEMA delta")
     con.execute(f"CREATE VIEW delta.messages AS SELECT * FROM main.messages m WHERE {in_scope.format(t='m')}")
     con.execute(f"CREATE VIEW delta.orders AS SELECT * FROM main.orders o WHERE {in_scope.format(t='o')}")
-    _in_schema(con, "delta", lambda: derive(con, config))
+    sqlfiles.in_schema(con, "delta", lambda: derive(con, config))
 
     # What they were before, and the days on which anything differs.
     con.execute(f"CREATE TABLE was_sessions AS SELECT * FROM prev_sessions p WHERE {in_scope.format(t='p')}")
@@ -179,19 +181,9 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                          ("orders", "paid_at")):
         con.execute(f"CREATE VIEW scoped.{view} AS SELECT * FROM main.{view} v "
                     f"WHERE {on_day.format(c=f'CAST(v.{column} AS DATE)')}")
-    _in_schema(con, "scoped", lambda: measure_days(con))
+    sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
     con.execute("""CREATE TABLE kpi_facts AS
         SELECT * FROM prev_kpi_facts WHERE on_date NOT IN (SELECT d FROM scope_days)
         UNION ALL SELECT * FROM scoped.kpi_facts""")
     return days
 
-
-def _in_schema(con: duckdb.DuckDBPyConnection, schema: str, build) -> None:
-    """Run `build` with tables created in `schema` and names looked up there first, then in main."""
-    con.execute(f"USE memory.{schema}")
-    con.execute(f"SET search_path = 'memory.{schema},memory.main'")
-    try:
-        build()
-    finally:
-        con.execute("USE memory.main")
-        con.execute("SET search_path = 'memory.main'")
