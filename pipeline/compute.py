@@ -17,14 +17,16 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from . import sqlfiles
 from .band import band
 from .config import Config
+from .derive import MESSAGES_PER_PASS, derive, shop_ranges
+from .kinds import KINDS
 from .kpis import UNITS
 from .service_hours import empty_tables
-from .derive import derive
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
-from .land.views import source_views
+from .land.views import parts_may_share_keys, source_views
 from .measure import measure_days, roll_up
 from .publish import generation
 
@@ -91,14 +93,16 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     lake.tmp.mkdir(parents=True, exist_ok=True)
     con = connect(lake, config)
     try:
+        resend_window = parts_may_share_keys(manifest, KINDS["orders"])
         for name, select in source_views(lake, manifest).items():
             # Orders resolve their re-sent versions with a window: do that once, not in each of the steps reading them.
-            table_or_view = "TABLE" if name == "orders" else "VIEW"
+            table_or_view = "TABLE" if name == "orders" and resend_window else "VIEW"
             con.execute(f'CREATE {table_or_view} "{name}" AS {select}')
         support_tables(con, config, manifest.kinds())
         added = None if full else new_files(manifest, config)
         if added is None:
-            derive(con, config)
+            many = sum(f.accepted for f in manifest.files if f.kind == "messages") > MESSAGES_PER_PASS
+            derive(con, config, shop_ranges(con) if many else None)
             measure_days(con)
             days = None
         else:
@@ -151,7 +155,7 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     con.execute("CREATE SCHEMA delta")
     con.execute(f"CREATE VIEW delta.messages AS SELECT * FROM main.messages m WHERE {in_scope.format(t='m')}")
     con.execute(f"CREATE VIEW delta.orders AS SELECT * FROM main.orders o WHERE {in_scope.format(t='o')}")
-    _in_schema(con, "delta", lambda: derive(con, config))
+    sqlfiles.in_schema(con, "delta", lambda: derive(con, config))
 
     # What they were before, and the days on which anything differs.
     con.execute(f"CREATE TABLE was_sessions AS SELECT * FROM prev_sessions p WHERE {in_scope.format(t='p')}")
@@ -188,17 +192,21 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     con.execute("CREATE TABLE scope_days AS SELECT DISTINCT d FROM ("
                 + " UNION ALL ".join(f"({q})" for q in changes) + ") AS changed WHERE d IS NOT NULL")
     on_day = "{c} IN (SELECT d FROM scope_days)"
+    days = [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
+    for table in ("sessions", "turns", "conversions"):
+        # Stored a file per day: the rebuilt days read just their own files.
+        con.execute(f"CREATE VIEW prev_{table}_of_days AS {generation.read_sql(lake, manifest, table, days)}")
 
     # Those days whole: the other conversations' rows as they were, the touched ones' as they are now.
     con.execute(f"""CREATE TABLE sessions AS
-        SELECT * FROM prev_sessions p WHERE {on_day.format(c='p.started_on')} AND NOT {in_scope.format(t='p')}
+        SELECT * FROM prev_sessions_of_days p WHERE {on_day.format(c='p.started_on')} AND NOT {in_scope.format(t='p')}
         UNION ALL SELECT * FROM delta.sessions s WHERE {on_day.format(c='s.started_on')}""")
     con.execute(f"""CREATE TABLE turns AS
-        SELECT * FROM prev_turns t WHERE {on_day.format(c='t.started_on')} AND NOT EXISTS (
+        SELECT * FROM prev_turns_of_days t WHERE {on_day.format(c='t.started_on')} AND NOT EXISTS (
             SELECT 1 FROM was_sessions s WHERE s.shop_id = t.shop_id AND s.session_id = t.session_id)
         UNION ALL SELECT * FROM delta.turns t WHERE {on_day.format(c='t.started_on')}""")
     con.execute(f"""CREATE TABLE conversions AS
-        SELECT * FROM prev_conversions p
+        SELECT * FROM prev_conversions_of_days p
         WHERE {on_day.format(c='CAST(p.session_started_at AS DATE)')} AND NOT {in_scope.format(t='p')}
         UNION ALL SELECT * FROM delta.conversions c WHERE {on_day.format(c='CAST(c.session_started_at AS DATE)')}""")
 
@@ -209,20 +217,10 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                          ("feedback", "received_at"), ("bot_answers", "answered_at")):
         con.execute(f"CREATE VIEW scoped.{view} AS SELECT * FROM main.{view} v "
                     f"WHERE {on_day.format(c=f'CAST(v.{column} AS DATE)')}")
-    _in_schema(con, "scoped", lambda: measure_days(con))
+    sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
     for table in DAY_SUMS:
         con.execute(f"""CREATE TABLE {table} AS
             SELECT * FROM prev_{table} WHERE on_date NOT IN (SELECT d FROM scope_days)
             UNION ALL SELECT * FROM scoped.{table}""")
-    return [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
+    return days
 
-
-def _in_schema(con: duckdb.DuckDBPyConnection, schema: str, build) -> None:
-    """Run `build` with tables created in `schema` and names looked up there first, then in main."""
-    con.execute(f"USE memory.{schema}")
-    con.execute(f"SET search_path = 'memory.{schema},memory.main'")
-    try:
-        build()
-    finally:
-        con.execute("USE memory.main")
-        con.execute("SET search_path = 'memory.main'")

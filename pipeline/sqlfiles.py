@@ -34,3 +34,15 @@ def build(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     else:
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", bound or None)
+
+
+def in_schema(con: duckdb.DuckDBPyConnection, schema: str, build) -> None:
+    """Run `build` with tables created in `schema` and names looked up there first, then where the caller looked."""
+    before = con.execute("SELECT current_schema(), current_setting('search_path')").fetchone()
+    con.execute(f"USE memory.{schema}")
+    con.execute(f"SET search_path = 'memory.{schema},{before[1] or 'memory.main'}'")
+    try:
+        build()
+    finally:
+        con.execute(f"USE memory.{before[0]}")
+        con.execute(f"SET search_path = '{before[1] or 'memory.main'}'")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.read import ReadError, detect_encoding, open_table
-from pipeline.read.encoding import transcode_to_utf8
+from pipeline.read.encoding import is_utf8, transcode_to_utf8
 
 CHINESE = "店铺ID,消息内容\nS001,您好，请问有什么可以帮您？\nS002,亲，已经发货了哦\n"
 GBK_ONLY = "店铺ID,顾客ID\nS001,王喆\nS002,李堃\nS003,赟镕\n"  # 喆 堃 赟 镕 are in GBK but not GB2312
@@ -66,6 +66,28 @@ def test_multibyte_characters_straddling_chunk_boundaries(tmp_path, chunk_size):
     assert detect_encoding(gb, chunk_size=chunk_size) == "gb18030"
     table = open_table(gb, workdir=tmp_path / "w", chunk_size=chunk_size)
     assert [r[1] for r in rows(table)] == ["王喆", "李堃", "赟镕"]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 4, 7, 64])
+@pytest.mark.parametrize("data, utf8", [
+    (CHINESE.encode("utf-8"), True),
+    (b"\xef\xbb\xbf" + CHINESE.encode("utf-8"), True),
+    ("无换行的一行很长的文字".encode("utf-8") * 5, True),
+    (b"", True),
+    (CHINESE.encode("gb18030"), False),
+    (CHINESE.encode("utf-8")[:-2], False),  # no final newline, cut inside the last character
+    (CHINESE.encode("utf-8") + "哦".encode("utf-8")[:2], False),  # cut inside its last character
+    (CHINESE.encode("utf-8") + b"\xed\xa0\x80\n", False),  # a UTF-16 surrogate is not UTF-8
+    (b"a,b\n" + b"x" * 100 + b"\xff\n", False),
+])
+def test_fast_utf8_check_agrees_with_decoding(tmp_path, chunk_size, data, utf8):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        assert not utf8
+    else:
+        assert utf8
+    assert is_utf8(write(tmp_path, "m.csv", data), chunk_size=chunk_size) is utf8
 
 
 @settings(max_examples=40, deadline=None)

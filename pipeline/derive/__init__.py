@@ -4,9 +4,14 @@ from __future__ import annotations
 import duckdb
 
 from ..config import Config
+from ..land.lake import quote
 from .. import sqlfiles
 
 STEPS = ("message_sessions", "service_clock", "sessions", "turns", "conversions")
+OUTPUTS = ("sessions", "turns", "conversions")
+# Messages derived in one pass: a pass's sorts then fit DuckDB's memory however large the lake grows (beyond it
+# they spill to disk, which cost more than the passes' extra scans).
+MESSAGES_PER_PASS = 2_000_000
 
 
 def params(config: Config) -> dict[str, int]:
@@ -16,6 +21,39 @@ def params(config: Config) -> dict[str, int]:
     }
 
 
-def derive(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    for step in STEPS:
-        sqlfiles.build(con, step, params(config))
+def shop_ranges(con: duckdb.DuckDBPyConnection, per_pass: int = MESSAGES_PER_PASS) -> list[str]:
+    """The shops at which passes start (after the first, which starts below them all) so that each pass derives
+    about `per_pass` messages of `messages`; [] for one pass."""
+    counts = con.execute("SELECT shop_id, count(*) FROM messages GROUP BY shop_id ORDER BY shop_id").fetchall()
+    starts, held = [], 0
+    for shop, n in counts:
+        if held and held + n > per_pass:
+            starts.append(shop)
+            held = 0
+        held += n
+    return starts
+
+
+def derive(con: duckdb.DuckDBPyConnection, config: Config, starts: list[str] | None = None) -> None:
+    """sessions, turns and conversions (and message_sessions, the per-message step) of `messages` and `orders`.
+
+    With `starts` (see shop_ranges), in one pass per range of shops: a conversation, its sessions and the orders
+    they credit all belong to one shop, so the passes' rows appended are the rows of one pass over everything.
+    message_sessions is then dropped after each pass (only the steps of the pass read it)."""
+    if not starts:
+        for step in STEPS:
+            sqlfiles.build(con, step, params(config))
+        return
+    schema = con.execute("SELECT current_schema()").fetchone()[0]
+    bounds = [None, *starts, None]
+    for i, (low, high) in enumerate(zip(bounds, bounds[1:])):
+        shops = " AND ".join([*([f"shop_id >= {quote(low)}"] if low else []),
+                              *([f"shop_id < {quote(high)}"] if high else [])])
+        con.execute("CREATE SCHEMA shops_pass")
+        for source in ("messages", "orders"):
+            con.execute(f"CREATE VIEW shops_pass.{source} AS SELECT * FROM memory.{schema}.{source} WHERE {shops}")
+        sqlfiles.in_schema(con, "shops_pass", lambda: [sqlfiles.build(con, step, params(config)) for step in STEPS])
+        for table in OUTPUTS:
+            into = f"CREATE OR REPLACE TABLE {table} AS" if i == 0 else f"INSERT INTO {table}"
+            con.execute(f"{into} SELECT * FROM shops_pass.{table}")
+        con.execute("DROP SCHEMA shops_pass CASCADE")

@@ -17,7 +17,7 @@ import polars as pl
 
 from ..config import Config, ConfigError
 from ..kinds import KINDS, Kind
-from ..normalise import TIME_REASON, normalise
+from ..normalise import SUSPECT, normalise, parse_values
 from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, validate_parquet
 from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
@@ -123,6 +123,23 @@ def connect(lake: Lake, config: Config) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _stage(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str, work: Path) -> Path:
+    """The file normalised into a Parquet file of `work`. Values are parsed first, alone; the rows that pass may be
+    refused (usually none) are normalised again in full and replace their first-pass rows."""
+    first = work / "values.parquet"
+    parse_values(frame, kind, rename, tz).sink_parquet(first, compression="lz4")
+    suspects = pl.scan_parquet(first).filter(pl.col(SUSPECT)).select("_line").collect()["_line"]
+    if suspects.is_empty():
+        return first
+    judged = work / "judged.parquet"
+    normalise(frame.filter(pl.col("_line").is_in(suspects.implode())), kind, rename, tz).sink_parquet(
+        judged, compression="lz4")
+    staged = work / "staged.parquet"
+    pl.concat([pl.scan_parquet(first).filter(~pl.col(SUSPECT)).drop(SUSPECT), pl.scan_parquet(judged)]).sink_parquet(
+        staged, compression="lz4")
+    return staged
+
+
 def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kind: Kind, path: Path, seq: int,
                sha: str, config: Config, mapping: dict) -> tuple[FileResult, FileEntry]:
     work = lake.tmp / f"{seq:06d}"
@@ -134,18 +151,8 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     if header_map.missing_required and headers:  # a 0-byte file has no header and no rows: fine
         raise Refused(f"{path}: missing required column(s) {', '.join(header_map.missing_required)} "
                       f"for kind {kind.name} (headers found: {', '.join(headers) or 'none'})")
-    staged = work / "staged.parquet"
     try:
-        # Most exports write every time as YYYY-MM-DD HH:MM:SS: parse that form alone first, and everything again
-        # only when some time was refused (another form, or a bad value).
-        for common_times in (True, False):
-            normalise(frame, kind, header_map.rename, config.timezone, common_times).sink_parquet(
-                staged, compression="lz4")
-            if not common_times or not any(c.type == "timestamp" for c in kind.columns):
-                break
-            refused = pl.scan_parquet(staged).filter(pl.col("_reject_reason") == TIME_REASON).select(pl.len())
-            if refused.collect().item() == 0:
-                break
+        staged = _stage(frame, kind, header_map.rename, config.timezone, work)
     except pl.exceptions.PolarsError as e:
         raise explain(raw, e) from None
 

@@ -65,14 +65,19 @@ class Manifest:
         """Where the lake is and what it holds: the warehouse must be rewritten when this changes."""
         return f"{root}|{self.next_seq}|{(self.derived or {}).get('generation', 0)}"
 
-    def derived_files(self, table: str | None = None) -> list[str]:
-        """Lake-relative files of the current derived tables (of one table, or all)."""
+    def derived_files(self, table: str | None = None, days: list | None = None) -> list[str]:
+        """Lake-relative files of the current derived tables (of one table, or all); with `days`, of a day-partitioned
+        table only the files of those days and the empty file that carries its column types."""
         held = (self.derived or {}).get("tables", {})
         names = [table] if table else list(held)
+        wanted = None if days is None else {"", *(str(d) for d in days)}
         out: list[str] = []
         for name in names:
             entry = held.get(name)
-            out += sorted(entry.values()) if isinstance(entry, dict) else [entry] if entry else []
+            if isinstance(entry, dict):
+                out += sorted(f for d, f in entry.items() if wanted is None or d in wanted)
+            elif entry:
+                out.append(entry)
         return out
 
     def kinds(self) -> set[str]:

@@ -42,9 +42,20 @@ def kind_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str:
     select = ", ".join(f'"{n}"' for n, _ in cols)
     # union_by_name: parts landed before a kind gained an optional column (complaints.agreed_at) read it as null
     source = f"SELECT {select} FROM read_parquet({_files(lake, parts)}, union_by_name = true)"
-    if kind.keep == "last":
+    if kind.keep == "last" and parts_may_share_keys(manifest, kind):
         source += " QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _seq DESC, _line DESC) = 1"
     return source
+
+
+def parts_may_share_keys(manifest: Manifest, kind: Kind) -> bool:
+    """Whether a key may be in more than one part of `kind`. A part holds each key once (landing keeps one row per
+    key of a file), so only parts whose key ranges meet can; with none, the latest version is the only one."""
+    parts = [f for f in manifest.files if f.kind == kind.name and f.data and f.accepted]
+    if any(f.key_min is None or f.key_max is None for f in parts):
+        return True  # landed before key ranges were recorded
+    ranges = sorted((f.key_min, f.key_max) for f in parts)
+    # Sorted by their lowest key, ranges are disjoint when each ends before the next begins.
+    return any(following[0] <= current[1] for current, following in zip(ranges, ranges[1:]))
 
 
 def rejects_sql(lake: Lake, manifest: Manifest) -> str:

@@ -33,6 +33,24 @@ def _never(value: pl.Expr) -> pl.Expr:
     return _NULL_TEXT
 
 
+def _lookup(text: pl.Expr, labels: dict[str, object], dtype: pl.DataType) -> pl.Expr:
+    """labels[text], or null for text that is not a label.
+
+    Written as a cast to an Enum of the labels (text outside it becomes null) and a few comparisons of the Enum's
+    index, because that is elementwise: replace_strict with a mapping makes polars hold the whole column in memory
+    instead of streaming it. The labels are ordered so that those of one value are adjacent."""
+    values = list(dict.fromkeys(labels.values()))
+    ordered = sorted(labels, key=lambda label: values.index(labels[label]))
+    index = text.cast(pl.Enum(ordered), strict=False).to_physical()
+    chain = None
+    for i, label in enumerate(ordered):
+        last_of_value = i + 1 == len(ordered) or labels[ordered[i + 1]] != labels[label]
+        if last_of_value:
+            then = pl.lit(labels[label], dtype=dtype)
+            chain = pl.when(index <= i).then(then) if chain is None else chain.when(index <= i).then(then)
+    return chain.otherwise(pl.lit(None, dtype=dtype))
+
+
 def identifier(raw: pl.Expr) -> Parsed:
     # Excel exports pad ids with spaces/tabs or wrap them as ="123" to stop scientific notation.
     text = raw.str.strip_chars()
@@ -85,7 +103,7 @@ def timestamp(raw: pl.Expr, tz: str, common_form_only: bool = False) -> Parsed:
 
 
 def role(raw: pl.Expr) -> Parsed:
-    value = raw.str.strip_chars().str.to_lowercase().replace_strict(ROLE_LABELS, default=None, return_dtype=pl.String)
+    value = _lookup(raw.str.strip_chars().str.to_lowercase(), ROLE_LABELS, pl.String)
     reason = "unknown sender role (expected customer, agent, bot, system, 顾客/买家, 客服/卖家, 机器人/智能客服, 系统)"
     return value, _unless_parsed(raw, reason)
 
@@ -96,7 +114,7 @@ def _small_int(raw: pl.Expr) -> pl.Expr:
 
 
 def level(raw: pl.Expr) -> Parsed:
-    label = raw.str.strip_chars().replace_strict(LEVEL_LABELS, default=None, return_dtype=pl.Int32)
+    label = _lookup(raw.str.strip_chars(), LEVEL_LABELS, pl.Int32)
     number = _small_int(raw)
     value = pl.coalesce([label, number])
     ok = value.is_between(1, 5)
@@ -126,7 +144,7 @@ def decimal(raw: pl.Expr) -> Parsed:
 def category(raw: pl.Expr) -> Parsed:
     # Labels outside the standard's two categories (物流, 其他 ...) are kept as written: they still count as complaints.
     s = raw.str.strip_chars()
-    value = s.str.to_lowercase().replace_strict(CATEGORY_LABELS, default=s, return_dtype=pl.String)
+    value = pl.coalesce([_lookup(s.str.to_lowercase(), CATEGORY_LABELS, pl.String), s])
     return value, _never
 
 
