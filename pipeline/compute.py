@@ -26,7 +26,7 @@ from .kpis import UNITS
 from .service_hours import empty_tables
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
-from .land.views import parts_may_share_keys, source_views
+from .land.views import source_views, superseding_parts
 from .measure import measure_days, roll_up
 from .publish import generation
 
@@ -93,10 +93,10 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     lake.tmp.mkdir(parents=True, exist_ok=True)
     con = connect(lake, config)
     try:
-        resend_window = parts_may_share_keys(manifest, KINDS["orders"])
+        resent_orders = bool(superseding_parts(manifest, KINDS["orders"]))
         for name, select in source_views(lake, manifest).items():
-            # Orders resolve their re-sent versions with a window: do that once, not in each of the steps reading them.
-            table_or_view = "TABLE" if name == "orders" and resend_window else "VIEW"
+            # Orders resolve their re-sent versions: do that once, not in each of the steps reading them.
+            table_or_view = "TABLE" if name == "orders" and resent_orders else "VIEW"
             con.execute(f'CREATE {table_or_view} "{name}" AS {select}')
         support_tables(con, config, manifest.kinds())
         added = None if full else new_files(manifest, config)

@@ -1,11 +1,14 @@
-"""The lake's kind views resolve re-sent keys with a window only when two parts can share a key."""
+"""The lake's kind views resolve re-sent keys only against the parts that can hold an earlier part's keys."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline import jobs
+from pipeline.config import Config
 from pipeline.kinds import KINDS
 from pipeline.land.lake import FileEntry, Lake, Manifest
-from pipeline.land.views import kind_sql
+from pipeline.land.views import kind_sql, superseding_parts
+from tests.test_land_ingest import kind_csv, query, row
 
 
 def _entry(seq: int, low: str | None, high: str | None, accepted: int = 10) -> FileEntry:
@@ -15,10 +18,18 @@ def _entry(seq: int, low: str | None, high: str | None, accepted: int = 10) -> F
 
 
 def _windowed(*entries: FileEntry) -> bool:
-    return "QUALIFY" in kind_sql(Lake(Path("/lake")), Manifest(files=list(entries)), KINDS["orders"])
+    manifest = Manifest(files=list(entries))
+    resolved = "NOT EXISTS" in kind_sql(Lake(Path("/lake")), manifest, KINDS["orders"])
+    assert resolved == bool(superseding_parts(manifest, KINDS["orders"]))
+    return resolved
 
 
-def test_window_only_where_key_ranges_meet():
+def test_superseding_parts_are_those_meeting_an_earlier_range():
+    parts = [_entry(1, "O1", "O5"), _entry(2, "O6", "O9"), _entry(3, "O5", "O6"), _entry(4, "P1", "P2")]
+    assert superseding_parts(Manifest(files=parts), KINDS["orders"]) == ["data/orders/000003.parquet"]
+
+
+def test_resolved_only_where_key_ranges_meet():
     assert not _windowed(_entry(1, "O1", "O5"))
     assert not _windowed(_entry(1, "O1", "O5"), _entry(2, "O6", "O9"))
     assert not _windowed(_entry(2, "O6", "O9"), _entry(1, "O1", "O5"), _entry(3, "O0", "O0"))
@@ -26,3 +37,20 @@ def test_window_only_where_key_ranges_meet():
     assert _windowed(_entry(1, "O1", "O9"), _entry(2, "O2", "O3"), _entry(3, "P1", "P2"))
     assert _windowed(_entry(1, "O1", "O5"), _entry(2, None, None))  # a range not recorded: assume the worst
     assert not _windowed(_entry(1, "O1", "O5"), _entry(2, None, None, accepted=0))  # an empty part holds nothing
+
+
+def test_latest_of_three_arrivals_wins(tmp_path):
+    files = [
+        kind_csv(tmp_path / "o1.csv", "orders", [row("orders", order_id="O1", status="created"),
+                                                  row("orders", order_id="O2", status="created"),
+                                                  row("orders", order_id="O9", status="created")]),
+        kind_csv(tmp_path / "o2.csv", "orders", [row("orders", order_id="O1", status="paid"),
+                                                  row("orders", order_id="O2", status="paid")]),
+        kind_csv(tmp_path / "o3.csv", "orders", [row("orders", order_id="O1", status="shipped"),
+                                                  row("orders", order_id="O3", status="created")]),
+    ]
+    lake = Lake(tmp_path / "lake")
+    for path in files:
+        jobs.ingest_files(lake, [("orders", path)], Config())
+    assert query(lake, "SELECT order_id, status FROM orders ORDER BY order_id") == [
+        ("O1", "shipped"), ("O2", "paid"), ("O3", "created"), ("O9", "created")]

@@ -42,20 +42,26 @@ def kind_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str:
     select = ", ".join(f'"{n}"' for n, _ in cols)
     # union_by_name: parts landed before a kind gained an optional column (complaints.agreed_at) read it as null
     source = f"SELECT {select} FROM read_parquet({_files(lake, parts)}, union_by_name = true)"
-    if kind.keep == "last" and parts_may_share_keys(manifest, kind):
-        source += " QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _seq DESC, _line DESC) = 1"
+    later = superseding_parts(manifest, kind) if kind.keep == "last" else []
+    if later:
+        # The latest version of a key is the one no later part holds (a part holds a key once): an anti-join with
+        # just the parts that can hold an earlier part's keys, rather than a window over every row.
+        source += (f" AS p WHERE NOT EXISTS (SELECT 1 FROM read_parquet({_files(lake, later)}) AS q"
+                   " WHERE q._key = p._key AND q._seq > p._seq)")
     return source
 
 
-def parts_may_share_keys(manifest: Manifest, kind: Kind) -> bool:
-    """Whether a key may be in more than one part of `kind`. A part holds each key once (landing keeps one row per
-    key of a file), so only parts whose key ranges meet can; with none, the latest version is the only one."""
+def superseding_parts(manifest: Manifest, kind: Kind) -> list[str]:
+    """The parts of `kind` that may hold a key an earlier part holds too. A part holds each key once (landing keeps
+    one row per key of a file), so only a part whose key range meets an earlier part's can; [] when none does."""
     parts = [f for f in manifest.files if f.kind == kind.name and f.data and f.accepted]
-    if any(f.key_min is None or f.key_max is None for f in parts):
-        return True  # landed before key ranges were recorded
-    ranges = sorted((f.key_min, f.key_max) for f in parts)
-    # Sorted by their lowest key, ranges are disjoint when each ends before the next begins.
-    return any(following[0] <= current[1] for current, following in zip(ranges, ranges[1:]))
+
+    def meet(a, b) -> bool:
+        if None in (a.key_min, a.key_max, b.key_min, b.key_max):
+            return True  # landed before key ranges were recorded
+        return a.key_min <= b.key_max and b.key_min <= a.key_max
+
+    return [q.data for q in parts if any(p.seq < q.seq and meet(p, q) for p in parts)]
 
 
 def rejects_sql(lake: Lake, manifest: Manifest) -> str:
