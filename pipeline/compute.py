@@ -107,7 +107,10 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             days = None
         else:
             days = _increment(con, lake, manifest, config, added)
-        roll_up(con)
+        previous = generation.read_sql(lake, manifest, "kpi_distributions") if days is not None else None
+        roll_up(con, distributions=previous is None)
+        if previous is not None:
+            _distributions_of_changed_periods(con, previous, days)
         band(con, thresholds)
         rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
         if days is not None:  # the roll-up needed every day's sums; only the changed days are written again
@@ -224,3 +227,20 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
             UNION ALL SELECT * FROM scoped.{table}""")
     return days
 
+
+
+def _distributions_of_changed_periods(con: duckdb.DuckDBPyConnection, previous: str, days: list[date]) -> None:
+    """kpi_distributions after an increment: percentiles cannot be summed, so the periods that hold a changed day
+    are computed again by sql/kpi_distributions.sql from their days' histograms (it sees only their calendar rows),
+    and every other period keeps its previous rows. A day's change reaches one day, one week, one month ..."""
+    con.execute(f"CREATE VIEW prev_kpi_distributions AS {previous}")
+    con.execute("CREATE SCHEMA changed")
+    con.execute("""CREATE TABLE changed.calendar AS
+        SELECT c.* FROM main.calendar AS c WHERE EXISTS (
+            SELECT 1 FROM main.calendar AS d
+            WHERE d.on_date IN (SELECT d FROM scope_days) AND d.grain = c.grain AND d.period = c.period)""")
+    sqlfiles.in_schema(con, "changed", lambda: sqlfiles.build(con, "kpi_distributions"))
+    con.execute("""CREATE TABLE kpi_distributions AS
+        SELECT * FROM prev_kpi_distributions AS p
+        WHERE NOT EXISTS (SELECT 1 FROM changed.calendar AS c WHERE c.grain = p.grain AND c.period = p.period)
+        UNION ALL SELECT * FROM changed.kpi_distributions""")

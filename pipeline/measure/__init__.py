@@ -20,11 +20,13 @@ def measure_days(con: duckdb.DuckDBPyConnection) -> None:
         sqlfiles.build(con, step, view=step in VIEWS)
 
 
-def roll_up(con: duckdb.DuckDBPyConnection) -> None:
+def roll_up(con: duckdb.DuckDBPyConnection, distributions: bool = True) -> None:
     """kpi_values and kpi_distributions: every grain's numerators and denominators from the day sums (and the
-    targets), and its medians and 90th percentiles from the day histograms."""
+    targets), and its medians and 90th percentiles from the day histograms (unless `distributions` is False: an
+    increment computes those for the changed periods only)."""
     for step in ROLL_UP_STEPS:
-        sqlfiles.build(con, step, view=step in VIEWS)
+        if distributions or step != "kpi_distributions":
+            sqlfiles.build(con, step, view=step in VIEWS)
 
 
 def measure(con: duckdb.DuckDBPyConnection) -> None:

@@ -25,7 +25,7 @@ BY_DAY = {
     "kpi_facts": "on_date",
     "kpi_histograms": "on_date",
 }
-WHOLE = ("kpi", "thresholds")
+WHOLE = ("kpi", "kpi_distributions", "thresholds")
 PARTITION_FLUSH_ROWS = 10_000
 
 
