@@ -2,11 +2,12 @@
 
 A computation is either full (every table from every file) or an increment over the files landed since the last
 one. An increment recomputes sessions, turns and conversions only for the conversations (shop, customer) that new
-messages or orders touch, finds the days whose sessions, turns, conversions, ratings, complaints, reviews or paid
-orders changed, recomputes the day sums of the KPI facts of exactly those days, and rolls every grain up again from
-the day sums. Both run the same sql/ files; the increment only gives them narrower inputs (DuckDB schemas `delta`
-and `scoped` whose views shadow the lake's), so an increment equals a full computation
-(tests/test_incremental.py).
+messages or orders touch, finds the days whose sessions, turns, conversions or dated events (ratings, complaints,
+reviews, paid orders, refunds, disputes, feedback, audited bot replies) changed, recomputes the day sums of the KPI
+facts and the day histograms of response times of exactly those days, rolls every grain up again from the day sums,
+and recomputes the percentiles of the periods holding a changed day. Both run the same sql/ files; the increment
+only gives them narrower inputs (DuckDB schemas `delta`, `scoped` and `changed` whose relations shadow the
+lake's), so an increment equals a full computation (tests/test_incremental.py).
 """
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
         previous = generation.read_sql(lake, manifest, "kpi_distributions") if days is not None else None
         roll_up(con, distributions=previous is None)
         if previous is not None:
-            _distributions_of_changed_periods(con, previous, days)
+            _distributions_of_changed_periods(con, previous)
         band(con, thresholds)
         rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
         if days is not None:  # the roll-up needed every day's sums; only the changed days are written again
@@ -229,7 +230,7 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
 
 
 
-def _distributions_of_changed_periods(con: duckdb.DuckDBPyConnection, previous: str, days: list[date]) -> None:
+def _distributions_of_changed_periods(con: duckdb.DuckDBPyConnection, previous: str) -> None:
     """kpi_distributions after an increment: percentiles cannot be summed, so the periods that hold a changed day
     are computed again by sql/kpi_distributions.sql from their days' histograms (it sees only their calendar rows),
     and every other period keeps its previous rows. A day's change reaches one day, one week, one month ..."""
