@@ -43,18 +43,12 @@ def fingerprint(config: Config) -> str:
     return hashlib.sha256(settings.encode() + thresholds).hexdigest()[:16]
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    con.register(f"{name}_frame", frame.to_arrow())
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_frame")
-    con.unregister(f"{name}_frame")
-
-
 def support_tables(con: duckdb.DuckDBPyConnection, config: Config, kinds: set[str]) -> None:
     """The small tables the sql/ files read besides the lake: which kinds were ever ingested, the settings of the
     configuration they need, the active clocks, the service-hours calendar over the messages' dates, KPI units."""
-    _register(con, "lake_kinds", pl.DataFrame({"kind": sorted(kinds)}, schema={"kind": pl.String}))
+    sqlfiles.table_from(con, "lake_kinds", pl.DataFrame({"kind": sorted(kinds)}, schema={"kind": pl.String}))
     cap = config.unanswered_turn_cap.total_seconds() if config.unanswered_turn_cap is not None else None
-    _register(con, "settings", pl.DataFrame({
+    sqlfiles.table_from(con, "settings", pl.DataFrame({
         "unanswered_turn_cap_seconds": [cap],
         "complaint_feedback_window_us": [round(config.complaint_feedback_window.total_seconds() * 1_000_000)],
     }, schema={"unanswered_turn_cap_seconds": pl.Float64, "complaint_feedback_window_us": pl.Int64}))
@@ -64,11 +58,11 @@ def support_tables(con: duckdb.DuckDBPyConnection, config: Config, kinds: set[st
                                   ).fetchall()[0]
         if first is not None:
             days, windows = config.service_hours.expand(first, last)
-    _register(con, "service_days", days)
-    _register(con, "service_windows", windows)
+    sqlfiles.table_from(con, "service_days", days)
+    sqlfiles.table_from(con, "service_windows", windows)
     clocks = ["wall", "service"] if config.service_hours is not None else ["wall"]
-    _register(con, "clocks", pl.DataFrame({"clock": clocks}))
-    _register(con, "kpi_units", pl.DataFrame({"kpi": list(UNITS), "unit": list(UNITS.values())}))
+    sqlfiles.table_from(con, "clocks", pl.DataFrame({"clock": clocks}))
+    sqlfiles.table_from(con, "kpi_units", pl.DataFrame({"kpi": list(UNITS), "unit": list(UNITS.values())}))
 
 
 def up_to_date(manifest: Manifest, config: Config) -> bool:

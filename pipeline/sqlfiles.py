@@ -46,3 +46,12 @@ def in_schema(con: duckdb.DuckDBPyConnection, schema: str, build) -> None:
     finally:
         con.execute(f"USE memory.{before[0]}")
         con.execute(f"SET search_path = '{before[1] or 'memory.main'}'")
+
+
+def table_from(con: duckdb.DuckDBPyConnection, name: str, frame) -> None:
+    """CREATE OR REPLACE TABLE <name> holding a polars frame (the small tables built from configuration)."""
+    con.register(f"{name}_frame", frame.to_arrow())
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_frame")
+    finally:
+        con.unregister(f"{name}_frame")

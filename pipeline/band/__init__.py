@@ -82,9 +82,7 @@ def load_thresholds(path: Path | None = None) -> pl.DataFrame:
 
 
 def band(con: duckdb.DuckDBPyConnection, thresholds: pl.DataFrame) -> None:
-    con.register("thresholds_frame", thresholds.to_arrow())
-    con.execute("CREATE OR REPLACE TABLE thresholds AS SELECT * FROM thresholds_frame")
-    con.unregister("thresholds_frame")
+    sqlfiles.table_from(con, "thresholds", thresholds)
     sqlfiles.build(con, "kpi")
 
 
