@@ -64,7 +64,22 @@ def _wrap(module, attr: str, label) -> None:
     setattr(module, attr, wrapped)
 
 
-def instrument() -> None:
+class _TimedConnection:
+    """A DuckDB connection whose statements are timed one by one (--statements)."""
+
+    def __init__(self, con):
+        self._con = con
+
+    def execute(self, sql, *args, **kwargs):
+        words = " ".join(str(sql).split())
+        with stage(f"    {words[:70]}"):
+            return self._con.execute(sql, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def instrument(statements: bool = False) -> None:
     from pipeline import compute, sqlfiles, jobs
     from pipeline.land import ingest
     from pipeline.publish import generation, warehouse
@@ -83,6 +98,9 @@ def instrument() -> None:
     _wrap(jobs, "land", "land")
     _wrap(jobs, "compute_into", "compute")
     _wrap(jobs, "refresh_warehouse", "warehouse")
+    if statements:
+        connect = compute.connect
+        compute.connect = lambda *a, **k: _TimedConnection(connect(*a, **k))
 
 
 def main() -> None:
@@ -90,6 +108,7 @@ def main() -> None:
     parser.add_argument("inbox", type=Path)
     parser.add_argument("--lake", type=Path, required=True)
     parser.add_argument("--snapshot", type=Path)
+    parser.add_argument("--statements", action="store_true", help="time each statement of the computation")
     args = parser.parse_args()
     if args.snapshot:
         shutil.rmtree(args.lake, ignore_errors=True)
@@ -100,7 +119,7 @@ def main() -> None:
         from pipeline.config import Config
         from pipeline.land.lake import Lake
         from pipeline import jobs
-    instrument()
+    instrument(args.statements)
     config = Config.load(None)
     with stage("run"):
         jobs.run(args.inbox, Lake(args.lake), config)

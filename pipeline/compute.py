@@ -28,8 +28,9 @@ from .service_hours import empty_tables
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
 from .land.views import source_views, superseding_parts
-from .measure import measure_days, roll_up
+from .measure import measure_days, period_inputs, roll_up_periods
 from .publish import generation
+from .publish.generation import BY_DAY, period_key
 
 DERIVED = ("sessions", "turns", "conversions", "kpi_facts", "kpi_histograms")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
@@ -72,14 +73,23 @@ def up_to_date(manifest: Manifest, config: Config) -> bool:
 
 def new_files(manifest: Manifest, config: Config) -> set[int] | None:
     """The file sequences an increment would add, or None when only a full computation is right: nothing computed
-    yet, another configuration, a kind seen for the first time (it changes which KPIs exist), or files gone."""
+    yet, another configuration, a kind seen for the first time (it changes which KPIs exist), targets, or files
+    gone."""
     current = manifest.derived or {}
     if "tables" not in current or current.get("config") != fingerprint(config):
         return None
     if set(current.get("kinds", [])) != manifest.kinds():
         return None
+    if not isinstance(current["tables"].get("kpi"), dict):
+        return None  # a generation written before the KPI table was stored per period
     done, now = set(current["inputs"]), {f.seq for f in manifest.files}
-    return now - done if done <= now else None
+    if not done <= now:
+        return None
+    added = now - done
+    # A target belongs to a period, not a day: new targets are rare (monthly), and recompute everything.
+    if any(f.kind == "targets" for f in manifest.files if f.seq in added):
+        return None
+    return added
 
 
 def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataFrame, full: bool = False) -> int:
@@ -95,28 +105,38 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             con.execute(f'CREATE {table_or_view} "{name}" AS {select}')
         support_tables(con, config, manifest.kinds())
         added = None if full else new_files(manifest, config)
+        days = None
         if added is None:
             many = sum(f.accepted for f in manifest.files if f.kind == "messages") > MESSAGES_PER_PASS
             derive(con, config, shop_ranges(con) if many else None)
             measure_days(con)
-            days = None
         else:
             days = _increment(con, lake, manifest, config, added)
-        previous = generation.read_sql(lake, manifest, "kpi_distributions") if days is not None else None
-        roll_up(con, distributions=previous is None)
-        if previous is not None:
-            _distributions_of_changed_periods(con, previous)
-        band(con, thresholds)
-        rows = con.execute("SELECT count(*) FROM kpi").fetchall()[0][0]
-        if days is not None:  # the roll-up needed every day's sums; only the changed days are written again
+        period_inputs(con)
+        seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
+        periods = None if days is None else _changed_periods(con, lake, manifest, seen)
+        if periods is None:
+            roll_up_periods(con)
+            band(con, thresholds)
+        else:
+            _roll_up_changed_periods(con, lake, manifest, thresholds)
+        replaced = None  # a full generation: every file is written
+        if days is not None:
+            # The roll-up needed every day's sums; only the changed days' files are written again.
             for table in DAY_SUMS:
                 con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM scoped.{table}")
-        written = generation.write(con, lake, manifest, days)
+            replaced = {table: {str(d) for d in days} for table in BY_DAY}
+            replaced["kpi"] = None if periods is None else {period_key(g, p) for g, p in periods}
+        written = generation.write(con, lake, manifest, replaced)
+        kpi_files = ", ".join(quote(str(lake.path(f))) for f in written["tables"]["kpi"].values())
+        rows = con.execute(f"SELECT count(*) FROM read_parquet([{kpi_files}])").fetchall()[0][0]
     finally:
         con.close()
     manifest.derived = {**written, "inputs": [f.seq for f in manifest.files], "config": fingerprint(config),
-                        "kinds": sorted(manifest.kinds()),
-                        "recomputed_days": "all" if days is None else [str(d) for d in days]}
+                        "kinds": sorted(manifest.kinds()), "seen_until": seen,
+                        "recomputed_days": "all" if replaced is None else sorted(replaced["sessions"]),
+                        "recomputed_periods": "all" if replaced is None or replaced["kpi"] is None
+                        else sorted(replaced["kpi"])}
     return rows
 
 
@@ -224,18 +244,37 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
 
 
 
-def _distributions_of_changed_periods(con: duckdb.DuckDBPyConnection, previous: str) -> None:
-    """kpi_distributions after an increment: percentiles cannot be summed, so the periods that hold a changed day
-    are computed again by sql/kpi_distributions.sql from their days' histograms (it sees only their calendar rows),
-    and every other period keeps its previous rows. A day's change reaches one day, one week, one month ..."""
-    con.execute(f"CREATE VIEW prev_kpi_distributions AS {previous}")
+def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
+                     seen: str | None) -> list[tuple[str, str]] | None:
+    """The (grain, period)s an increment computes again: those holding a changed day, and those with a provisional
+    row (the latest time seen may have closed their window). None, meaning every period, when the latest time seen
+    went back (a re-sent record moved it earlier: rows that were final could be provisional again)."""
+    before = (manifest.derived or {}).get("seen_until", "unknown")
+    if before == "unknown" or (before is not None and (seen is None or seen < before)):
+        return None
+    con.execute(f"CREATE VIEW prev_kpi AS {generation.read_sql(lake, manifest, 'kpi')}")
+    con.execute("""CREATE TABLE changed_periods AS
+        SELECT DISTINCT grain, period FROM calendar WHERE on_date IN (SELECT d FROM scope_days)
+        UNION SELECT DISTINCT grain, period FROM prev_kpi WHERE provisional""")
+    return con.execute("SELECT grain, period FROM changed_periods ORDER BY grain, period").fetchall()
+
+
+def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
+                             thresholds: pl.DataFrame) -> None:
+    """kpi and kpi_distributions of the changed periods, by the same sql/ files over a calendar narrowed to them
+    (schema `changed`). kpi then holds just those periods' rows (the other periods' files are kept);
+    kpi_distributions, stored whole, every period's: the changed periods' computed again from their days'
+    histograms (percentiles cannot be summed), the others' as they were."""
     con.execute("CREATE SCHEMA changed")
     con.execute("""CREATE TABLE changed.calendar AS
-        SELECT c.* FROM main.calendar AS c WHERE EXISTS (
-            SELECT 1 FROM main.calendar AS d
-            WHERE d.on_date IN (SELECT d FROM scope_days) AND d.grain = c.grain AND d.period = c.period)""")
-    sqlfiles.in_schema(con, "changed", lambda: sqlfiles.build(con, "kpi_distributions"))
-    con.execute("""CREATE TABLE kpi_distributions AS
-        SELECT * FROM prev_kpi_distributions AS p
-        WHERE NOT EXISTS (SELECT 1 FROM changed.calendar AS c WHERE c.grain = p.grain AND c.period = p.period)
+        SELECT c.* FROM main.calendar AS c
+        WHERE EXISTS (SELECT 1 FROM changed_periods AS p WHERE p.grain = c.grain AND p.period = c.period)""")
+    sqlfiles.in_schema(con, "changed", lambda: (roll_up_periods(con), band(con, thresholds)))
+    in_changed = "EXISTS (SELECT 1 FROM changed_periods AS c WHERE c.grain = {t}.grain AND c.period = {t}.period)"
+    # kpi_target gives a row for every target: only the changed periods' are new.
+    con.execute(f"CREATE TABLE kpi AS SELECT * FROM changed.kpi AS k WHERE {in_changed.format(t='k')}")
+    con.execute("CREATE TABLE thresholds AS SELECT * FROM changed.thresholds")
+    con.execute(f"CREATE VIEW prev_kpi_distributions AS {generation.read_sql(lake, manifest, 'kpi_distributions')}")
+    con.execute(f"""CREATE TABLE kpi_distributions AS
+        SELECT * FROM prev_kpi_distributions AS p WHERE NOT {in_changed.format(t='p')}
         UNION ALL SELECT * FROM changed.kpi_distributions""")

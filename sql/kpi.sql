@@ -7,22 +7,9 @@
 -- mean has one (frt_seconds, avg_response_seconds).
 -- band: from `thresholds` (one row per KPI with levels and/or a pass limit); values are compared unrounded.
 -- provisional: a conversion row whose attribution window (to the end of the day after the period's last day) is
--- not yet closed by the latest time seen anywhere in the lake; a 24-hour-rule row whose last deadline (the period's
--- end plus complaint_feedback_window) is not yet passed.
-WITH seen AS (
-    SELECT max(t) AS seen_until FROM (
-        SELECT max(sent_at) AS t FROM messages
-        UNION ALL SELECT max(rated_at) FROM ratings
-        UNION ALL SELECT greatest(max(created_at), max(paid_at)) FROM orders  -- greatest skips nulls
-        UNION ALL SELECT greatest(max(created_at), max(responded_at), max(resolved_at)) FROM complaints
-        UNION ALL SELECT max(created_at) FROM reviews
-        UNION ALL SELECT greatest(max(requested_at), max(completed_at)) FROM refunds
-        UNION ALL SELECT greatest(max(opened_at), max(closed_at)) FROM disputes
-        UNION ALL SELECT greatest(max(received_at), max(handled_at)) FROM feedback
-        UNION ALL SELECT max(answered_at) FROM bot_answers
-    ) AS times
-),
-percentiles AS (
+-- not yet closed by the latest time seen anywhere in the lake (seen); a 24-hour-rule row whose last deadline (the
+-- period's end plus complaint_feedback_window) is not yet passed.
+WITH percentiles AS (
     SELECT v.grain, v.period, v.period_start, v.period_end, v.shop_id, v.agent_id,
            p.kpi, v.clock, CAST(NULL AS DOUBLE) AS numerator, v.denominator,
            CASE WHEN p.quantile = 'median' THEN d.median_seconds ELSE d.p90_seconds END AS value

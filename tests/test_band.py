@@ -2,6 +2,7 @@
 import duckdb
 import pytest
 
+from pipeline import sqlfiles
 from pipeline.band import band, load_thresholds
 from pipeline.compute import support_tables
 from pipeline.config import Config, ConfigError
@@ -20,6 +21,7 @@ def grade(values: dict[str, list[float | None]], thresholds=None) -> dict[str, l
             num, den = (0.0, 0.0) if v is None else (v, 1.0) if kpi.endswith("seconds") else (v, 100.0)
             rows.append(("day", f"p{i}", kpi, num, den))
     support_tables(con, Config(), set())
+    sqlfiles.build(con, "seen")
     con.execute("CREATE TABLE kpi_values (grain VARCHAR, period VARCHAR, period_start DATE, period_end DATE, "
                 "shop_id VARCHAR, agent_id VARCHAR, kpi VARCHAR, clock VARCHAR, numerator DOUBLE, denominator DOUBLE)")
     con.executemany("INSERT INTO kpi_values VALUES (?, ?, DATE '2026-11-27', DATE '2026-11-28', 'S1', NULL, ?, 'wall', "

@@ -145,3 +145,86 @@ def test_a_config_change_recomputes_everything(tmp_path):
     assert len(tables(lake)["sessions"]) == 1
     result = jobs.run(inbox, lake, Config(session_gap=timedelta(minutes=10)))
     assert result.computed and len(tables(lake)["sessions"]) == 2
+
+
+ORDERS_HEADER = ["order_id", "shop_id", "customer_id", "created_at", "paid_at", "amount"]
+COMPLAINTS_HEADER = ["complaint_id", "shop_id", "created_at", "category", "responded_at", "resolved_at"]
+
+
+def kpi_row(rows: list[tuple], period: str, kpi: str) -> tuple:
+    return next(r for r in rows if r[1] == period and r[4] is None and r[5] == kpi and r[-1] == "wall")
+
+
+def test_a_provisional_period_no_new_day_touches_becomes_final(tmp_path):
+    """Nothing new falls on 11-27, yet its conversion rate stops being provisional once the lake has seen the end of
+    the next day: an increment computes again every period that had a provisional row."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-27 10:00:00"), msg("2", "c", "agent", "2026-11-27 10:00:30", agent="a1")])
+    write_csv(nights[0] / "orders_1.csv", ORDERS_HEADER, [("o1", "S1", "c", "2026-11-27 10:05:00",
+                                                           "2026-11-27 10:06:00", "10")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [msg("3", "e", "customer", "2026-11-30 09:00:00")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    recomputed = nightly.manifest().derived["recomputed_periods"]
+    assert "day_2026-11-30" in recomputed and "day_2026-11-27" in recomputed, recomputed
+    a, b = tables(nightly), tables(full)
+    same(a, b)
+    assert kpi_row(a["kpi"], "2026-11-27", "inquiry_conversion_rate")[-2] is False  # provisional
+
+
+def test_an_increment_keeps_the_files_of_periods_it_does_not_change(tmp_path):
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-10-27 10:00:00"), msg("2", "c", "agent", "2026-10-27 10:00:30", agent="a1"),
+        msg("3", "d", "customer", "2026-11-27 10:00:00")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [msg("4", "d", "agent", "2026-11-27 10:00:10", agent="a1")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    derived = nightly.manifest().derived
+    assert derived["recomputed_periods"] == ["day_2026-11-27", "month_2026-11", "quarter_2026-Q4", "week_2026-W48",
+                                             "year_2026"]
+    kept = derived["tables"]["kpi"]
+    assert kept["month_2026-10"].startswith("derived/g000001/") and kept["month_2026-11"].startswith("derived/g000002/")
+    same(tables(nightly), tables(full))
+
+
+def test_targets_arriving_later_recompute_everything(tmp_path):
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [msg("1", "c", "customer", "2026-11-27 10:00:00")])
+    write_csv(nights[0] / "orders_1.csv", ORDERS_HEADER, [("o1", "S1", "c", "2026-11-27 10:05:00",
+                                                           "2026-11-27 10:06:00", "10")])
+    write_csv(nights[0] / "targets_1.csv", ["shop_id", "period", "target_sales"], [("S1", "2026-Q4", "100")])
+    write_csv(nights[1] / "targets_2.csv", ["shop_id", "period", "target_sales"], [("S1", "2026-Q4", "50"),
+                                                                                    ("S1", "2026-12", "10")])
+    nightly = Lake(tmp_path / "nightly")
+    for night in nights:
+        jobs.run(night, nightly, Config())
+    assert nightly.manifest().derived["recomputed_days"] == "all"
+    full = Lake(tmp_path / "full")
+    everything = tmp_path / "all"
+    write_csv(everything / "messages_1.csv", MESSAGE_HEADER, [msg("1", "c", "customer", "2026-11-27 10:00:00")])
+    (everything / "orders_1.csv").write_bytes((nights[0] / "orders_1.csv").read_bytes())
+    write_csv(everything / "targets_1.csv", ["shop_id", "period", "target_sales"], [("S1", "2026-Q4", "50"),
+                                                                                     ("S1", "2026-12", "10")])
+    jobs.run(everything, full, Config())
+    a, b = tables(nightly), tables(full)
+    same(a, b)
+    assert kpi_row(a["kpi"], "2026-Q4", "target_achievement_rate")[6] == 20.0
+    assert kpi_row(a["kpi"], "2026-12", "target_achievement_rate")[6] == 0.0
+
+
+def test_when_the_latest_time_seen_goes_back_every_period_is_computed_again(tmp_path):
+    """A re-sent complaint moves the latest time seen earlier: rows that were final may be provisional again."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-27 10:00:00"), msg("2", "c", "agent", "2026-11-27 10:00:30", agent="a1")])
+    write_csv(nights[0] / "orders_1.csv", ORDERS_HEADER, [("o1", "S1", "c", "2026-11-27 10:05:00",
+                                                           "2026-11-27 10:06:00", "10")])
+    write_csv(nights[0] / "complaints_1.csv", COMPLAINTS_HEADER, [
+        ("k1", "S1", "2026-11-27 11:00:00", "service", "2026-11-27 11:30:00", "2026-12-05 09:00:00")])
+    write_csv(nights[1] / "complaints_2.csv", COMPLAINTS_HEADER, [
+        ("k1", "S1", "2026-11-27 11:00:00", "service", "2026-11-27 11:30:00", "2026-11-27 12:00:00")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    assert nightly.manifest().derived["recomputed_periods"] == "all"
+    a, b = tables(nightly), tables(full)
+    same(a, b)
+    assert kpi_row(a["kpi"], "2026-11-27", "inquiry_conversion_rate")[-2] is True

@@ -97,7 +97,7 @@ def state_of(lake: Path, before: set[str], run: set[str], before_count: int, aft
     assert count == (after_count if new else before_count)
     assert part_rows(lake, manifest.reject_parts()) == sum(f.rejected for f in manifest.files)
     if manifest.derived:
-        assert (lake / manifest.derived["dir"] / "kpi.parquet").exists()
+        assert all((lake / f).exists() for f in manifest.derived_files("kpi"))
     if (lake / "warehouse.duckdb").exists():  # whole, and showing a committed state
         con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
         try:

@@ -8,7 +8,10 @@ from .. import sqlfiles
 FACT_FAMILIES = ("kpi_facts_service", "kpi_facts_ratings", "kpi_facts_complaints", "kpi_facts_reviews",
                  "kpi_facts_feedback", "kpi_facts_refunds", "kpi_facts_disputes", "kpi_facts_bot_answers")
 DAY_STEPS = ("response_times", *FACT_FAMILIES, "kpi_facts", "kpi_histograms")
-ROLL_UP_STEPS = ("calendar", "kpi_target", "kpi_values", "kpi_distributions")
+# What every grain's values need besides the day sums: the periods of each date, and the latest time seen.
+PERIOD_INPUTS = ("calendar", "seen")
+PERIOD_STEPS = ("kpi_target", "kpi_values", "kpi_distributions")
+ROLL_UP_STEPS = PERIOD_INPUTS + PERIOD_STEPS
 STEPS = DAY_STEPS + ROLL_UP_STEPS
 # Fact-grain relations are read by the day sums only (kpi_facts, kpi_histograms): views, so they are never stored.
 VIEWS = {"response_times", *FACT_FAMILIES}
@@ -20,13 +23,21 @@ def measure_days(con: duckdb.DuckDBPyConnection) -> None:
         sqlfiles.build(con, step, view=step in VIEWS)
 
 
-def roll_up(con: duckdb.DuckDBPyConnection, distributions: bool = True) -> None:
-    """kpi_values and kpi_distributions: every grain's numerators and denominators from the day sums (and the
-    targets), and its medians and 90th percentiles from the day histograms (unless `distributions` is False: an
-    increment computes those for the changed periods only)."""
-    for step in ROLL_UP_STEPS:
-        if distributions or step != "kpi_distributions":
-            sqlfiles.build(con, step, view=step in VIEWS)
+def period_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    for step in PERIOD_INPUTS:
+        sqlfiles.build(con, step)
+
+
+def roll_up_periods(con: duckdb.DuckDBPyConnection) -> None:
+    """kpi_values and kpi_distributions of the periods in `calendar`: numerators and denominators from the day sums
+    (and the targets), medians and 90th percentiles from the day histograms."""
+    for step in PERIOD_STEPS:
+        sqlfiles.build(con, step)
+
+
+def roll_up(con: duckdb.DuckDBPyConnection) -> None:
+    period_inputs(con)
+    roll_up_periods(con)
 
 
 def measure(con: duckdb.DuckDBPyConnection) -> None:

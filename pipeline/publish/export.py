@@ -23,19 +23,18 @@ class ExportError(Exception):
 
 def kpi_query(lake: Lake, grain: str, level: str) -> tuple[str, dict]:
     """The SELECT of the export rows and its parameters."""
-    held = lake.manifest().derived_files("kpi")
-    path = lake.path(held[0]) if held else None
-    if path is None or not path.exists():
+    paths = [lake.path(f) for f in lake.manifest().derived_files("kpi")]
+    if not paths or not all(p.exists() for p in paths):
         raise ExportError(f"{lake.root}: no KPIs computed yet (run `cskpi compute --lake {lake.root}`)")
     if grain not in GRAINS:
         raise ExportError(f"unknown grain {grain!r}; use one of {', '.join(GRAINS)}")
     if level not in LEVELS:
         raise ExportError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
     level_filter = {"shop": "agent_id IS NULL", "agent": "agent_id IS NOT NULL", "all": "true"}[level]
-    sql = (f"SELECT {', '.join(EXPORT_COLUMNS)} FROM read_parquet($path) "
+    sql = (f"SELECT {', '.join(EXPORT_COLUMNS)} FROM read_parquet($paths, union_by_name = false) "
            f"WHERE grain = $grain AND {level_filter} "
            "ORDER BY period_start, shop_id, agent_id NULLS FIRST, kpi, clock")
-    return sql, {"path": str(path), "grain": grain}
+    return sql, {"paths": [str(p) for p in paths], "grain": grain}
 
 
 def export(lake: Lake, grain: str, level: str, fmt: str, output: Path | None) -> int:

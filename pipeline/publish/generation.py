@@ -1,12 +1,14 @@
-"""Derived tables on disk: each computation writes a generation folder; day-partitioned tables keep one file per
-day, and a later computation that changes only some days writes only those, reusing the other days' files.
+"""Derived tables on disk: each computation writes a generation folder; partitioned tables keep one file per day (the
+KPI table: per grain and period), and a later computation that changes only some days (periods) writes only those,
+reusing the other files.
 
 The manifest's `derived` entry names every file of the current state:
     {"generation": n, "inputs": [seq ...], "config": fingerprint, "kinds": [...],
      "tables": {"sessions": {"": "derived/g5/sessions.schema.parquet", "2026-11-27": "derived/g5/sessions/...", ...},
-                "kpi": "derived/g5/kpi.parquet", ...}}
-A day-partitioned table's "" entry is an empty file that carries the table's column types, so that a table
-without rows still reads.
+                "kpi": {"": "derived/g5/kpi.schema.parquet", "month_2026-11": "derived/g5/kpi/...", ...},
+                "kpi_distributions": "derived/g5/kpi_distributions.parquet", ...}}
+A partitioned table's "" entry is an empty file that carries the table's column types, so that a table without
+rows still reads.
 """
 from __future__ import annotations
 
@@ -25,13 +27,23 @@ BY_DAY = {
     "kpi_facts": "on_date",
     "kpi_histograms": "on_date",
 }
-WHOLE = ("kpi", "kpi_distributions", "thresholds")
+# table → the expression of the period a row belongs to (its file's key in the manifest)
+BY_PERIOD = {"kpi": "grain || '_' || period"}
+PARTITIONED = {**BY_DAY, **BY_PERIOD}
+WHOLE = ("kpi_distributions", "thresholds")
 PARTITION_FLUSH_ROWS = 10_000
 
 
-def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, days: list | None) -> dict:
-    """Write the derived tables of `con` as a new generation. With `days` (incremental), the day-partitioned tables
-    of `con` hold exactly the rows of those days, and every other day is taken over from the current generation."""
+def period_key(grain: str, period: str) -> str:
+    """The manifest's key of a period's file of a BY_PERIOD table (as the BY_PERIOD expression gives it)."""
+    return f"{grain}_{period}"
+
+
+def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
+          replaced: dict[str, set[str] | None] | None) -> dict:
+    """Write the derived tables of `con` as a new generation. With `replaced` (incremental), each partitioned table
+    of `con` holds exactly the rows of the days (periods) `replaced[table]` names, and every other file is taken
+    over from the current generation; `replaced[table]` None: the table is written whole."""
     previous = manifest.derived or {}
     generation = previous.get("generation", 0) + 1
     folder = f"derived/g{generation:06d}"
@@ -40,11 +52,10 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, days: 
     # A partitioned COPY buffers up to this many rows per day before handing them to the day's file writer (the
     # default, 512K, held ~450 MB at 10M messages); the files are the same.
     con.execute(f"SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}")
-    for table, day in BY_DAY.items():
+    for table, day in PARTITIONED.items():
         held: dict[str, str] = {}
-        if days is not None:
-            replaced = {str(d) for d in days}
-            held = {d: f for d, f in previous["tables"][table].items() if d and d not in replaced}
+        if replaced is not None and replaced[table] is not None:
+            held = {d: f for d, f in previous["tables"][table].items() if d and d not in replaced[table]}
         schema = f"{folder}/{table}.schema.parquet"
         con.execute(f"COPY (SELECT * FROM {table} LIMIT 0) TO {quote(str(lake.path(schema)))} (FORMAT parquet)")
         held[""] = schema
@@ -62,8 +73,7 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, days: 
         tables[table] = held
     for table in WHOLE:
         rel = f"{folder}/{table}.parquet"
-        order = " ORDER BY grain, period_start, shop_id, agent_id NULLS FIRST, kpi, clock" if table == "kpi" else ""
-        con.execute(f"COPY (SELECT * FROM {table}{order}) TO {quote(str(lake.path(rel)))} "
+        con.execute(f"COPY (SELECT * FROM {table}) TO {quote(str(lake.path(rel)))} "
                     "(FORMAT parquet, COMPRESSION snappy)")
         fsync_file(lake.path(rel))
         if table in TABLES:
@@ -74,7 +84,7 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, days: 
 
 def read_sql(lake: Lake, manifest: Manifest, table: str, days: list | None = None) -> str | None:
     """A SELECT over the current files of a derived table (None before the first computation); with `days`, over
-    the files of those days only (a day-partitioned table)."""
+    the files of those days only (a BY_DAY table)."""
     held = manifest.derived_files(table, days)
     if not held:
         return None
