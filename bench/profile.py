@@ -94,7 +94,8 @@ def instrument(statements: bool = False) -> None:
         module.validate_parquet = validate.validate_parquet
     _wrap(generation, "write", "write generation")
     _wrap(compute, "_increment", "increment (derive, day sums)")
-    _wrap(compute, "_distributions_of_changed_periods", "increment percentiles")
+    _wrap(compute, "_changed_periods", "increment: changed periods")
+    _wrap(compute, "_roll_up_changed_periods", "increment: roll-up of changed periods")
     _wrap(jobs, "land", "land")
     _wrap(jobs, "compute_into", "compute")
     _wrap(jobs, "refresh_warehouse", "warehouse")

@@ -30,10 +30,11 @@ from .land.lake import Lake, Manifest, quote
 from .land.views import source_views, superseding_parts
 from .measure import measure_days, period_inputs, roll_up_periods
 from .publish import generation
-from .publish.generation import BY_DAY, period_key
+from .publish.generation import BY_DAY, WHOLE, period_key
 
-DERIVED = ("sessions", "turns", "conversions", "kpi_facts", "kpi_histograms")
+DERIVED_ROWS = ("sessions", "turns", "conversions")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
+DERIVED = (*DERIVED_ROWS, *DAY_SUMS)
 
 
 def fingerprint(config: Config) -> str:
@@ -105,13 +106,20 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             con.execute(f'CREATE {table_or_view} "{name}" AS {select}')
         support_tables(con, config, manifest.kinds())
         added = None if full else new_files(manifest, config)
-        days = None
+        days = replaced = None  # None: a full generation, every file written
         if added is None:
             many = sum(f.accepted for f in manifest.files if f.kind == "messages") > MESSAGES_PER_PASS
             derive(con, config, shop_ranges(con) if many else None)
             measure_days(con)
         else:
             days = _increment(con, lake, manifest, config, added)
+            replaced = {table: {str(d) for d in days} for table in BY_DAY}
+        # The day tables are written first and dropped: the roll-up reads the day sums only. (The increment's
+        # roll-up needs every day's sums; the changed days' alone are written.)
+        sources = {table: f"scoped.{table}" for table in DAY_SUMS} if days is not None else {}
+        tables = generation.write(con, lake, manifest, tuple(BY_DAY), replaced, sources)
+        for table in DERIVED_ROWS:
+            con.execute(f"DROP TABLE {table}")
         period_inputs(con)
         seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
         periods = None if days is None else _changed_periods(con, lake, manifest, seen)
@@ -120,19 +128,15 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             band(con, thresholds)
         else:
             _roll_up_changed_periods(con, lake, manifest, thresholds)
-        replaced = None  # a full generation: every file is written
-        if days is not None:
-            # The roll-up needed every day's sums; only the changed days' files are written again.
-            for table in DAY_SUMS:
-                con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM scoped.{table}")
-            replaced = {table: {str(d) for d in days} for table in BY_DAY}
+        if replaced is not None:
             replaced["kpi"] = None if periods is None else {period_key(g, p) for g, p in periods}
-        written = generation.write(con, lake, manifest, replaced)
-        kpi_files = ", ".join(quote(str(lake.path(f))) for f in written["tables"]["kpi"].values())
+        tables |= generation.write(con, lake, manifest, ("kpi", *WHOLE), replaced)
+        kpi_files = ", ".join(quote(str(lake.path(f))) for f in tables["kpi"].values())
         rows = con.execute(f"SELECT count(*) FROM read_parquet([{kpi_files}])").fetchall()[0][0]
     finally:
         con.close()
-    manifest.derived = {**written, "inputs": [f.seq for f in manifest.files], "config": fingerprint(config),
+    manifest.derived = {"generation": generation.number_of(manifest), "dir": generation.folder_of(manifest),
+                        "tables": tables, "inputs": [f.seq for f in manifest.files], "config": fingerprint(config),
                         "kinds": sorted(manifest.kinds()), "seen_until": seen,
                         "recomputed_days": "all" if replaced is None else sorted(replaced["sessions"]),
                         "recomputed_periods": "all" if replaced is None or replaced["kpi"] is None
@@ -236,6 +240,8 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         con.execute(f"CREATE VIEW scoped.{view} AS SELECT * FROM main.{view} v "
                     f"WHERE {on_day.format(c=f'CAST(v.{column} AS DATE)')}")
     sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
+    con.execute("DROP SCHEMA delta CASCADE")
+    con.execute("DROP TABLE was_sessions; DROP TABLE was_turns; DROP TABLE was_conversions")
     for table in DAY_SUMS:
         con.execute(f"""CREATE TABLE {table} AS
             SELECT * FROM prev_{table} WHERE on_date NOT IN (SELECT d FROM scope_days)

@@ -39,29 +39,40 @@ def period_key(grain: str, period: str) -> str:
     return f"{grain}_{period}"
 
 
-def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
-          replaced: dict[str, set[str] | None] | None) -> dict:
-    """Write the derived tables of `con` as a new generation. With `replaced` (incremental), each partitioned table
-    of `con` holds exactly the rows of the days (periods) `replaced[table]` names, and every other file is taken
-    over from the current generation; `replaced[table]` None: the table is written whole."""
+def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables: tuple[str, ...],
+          replaced: dict[str, set[str] | None] | None, sources: dict[str, str] | None = None) -> dict:
+    """Write `tables` of `con` into the new generation's folder (read from `sources[table]` where given); returns
+    their manifest entries. With `replaced` (incremental), each partitioned table holds exactly the rows of the days
+    (periods) `replaced[table]` names, and every other file is taken over from the current generation;
+    `replaced[table]` None: the table is written whole. A computation may write its tables in several calls (to
+    drop what is written from memory): they go to one folder until the manifest is committed."""
     previous = manifest.derived or {}
-    generation = previous.get("generation", 0) + 1
-    folder = f"derived/g{generation:06d}"
+    folder = folder_of(manifest)
     lake.path(folder).mkdir(parents=True, exist_ok=True)
-    tables: dict[str, object] = {}
+    entries: dict[str, object] = {}
     # A partitioned COPY buffers up to this many rows per day before handing them to the day's file writer (the
     # default, 512K, held ~450 MB at 10M messages); the files are the same.
     con.execute(f"SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}")
-    for table, day in PARTITIONED.items():
+    for table in tables:
+        source = (sources or {}).get(table, table)
+        if table in WHOLE:
+            rel = f"{folder}/{table}.parquet"
+            con.execute(f"COPY (SELECT * FROM {source}) TO {quote(str(lake.path(rel)))} "
+                        "(FORMAT parquet, COMPRESSION snappy)")
+            fsync_file(lake.path(rel))
+            if table in TABLES:
+                validate_parquet(lake.path(rel), TABLES[table])
+            entries[table] = rel
+            continue
         held: dict[str, str] = {}
         if replaced is not None and replaced[table] is not None:
             held = {d: f for d, f in previous["tables"][table].items() if d and d not in replaced[table]}
         schema = f"{folder}/{table}.schema.parquet"
-        con.execute(f"COPY (SELECT * FROM {table} LIMIT 0) TO {quote(str(lake.path(schema)))} (FORMAT parquet)")
+        con.execute(f"COPY (SELECT * FROM {source} LIMIT 0) TO {quote(str(lake.path(schema)))} (FORMAT parquet)")
         held[""] = schema
         target = lake.path(f"{folder}/{table}")
         con.execute(
-            f"COPY (SELECT *, {day} AS _day FROM {table}) TO {quote(str(target))} "
+            f"COPY (SELECT *, {PARTITIONED[table]} AS _day FROM {source}) TO {quote(str(target))} "
             "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_day), OVERWRITE_OR_IGNORE true)"
         )
         written = sorted(target.glob("_day=*/*.parquet"))
@@ -70,16 +81,17 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
             held[part.parent.name.split("=", 1)[1]] = part.relative_to(lake.root).as_posix()
         if table in TABLES and written:
             validate_parquet(written, TABLES[table])
-        tables[table] = held
-    for table in WHOLE:
-        rel = f"{folder}/{table}.parquet"
-        con.execute(f"COPY (SELECT * FROM {table}) TO {quote(str(lake.path(rel)))} "
-                    "(FORMAT parquet, COMPRESSION snappy)")
-        fsync_file(lake.path(rel))
-        if table in TABLES:
-            validate_parquet(lake.path(rel), TABLES[table])
-        tables[table] = rel
-    return {"generation": generation, "dir": folder, "tables": tables}
+        entries[table] = held
+    return entries
+
+
+def folder_of(manifest: Manifest) -> str:
+    """The folder of the generation a computation writes: the one after the manifest's current generation."""
+    return f"derived/g{number_of(manifest):06d}"
+
+
+def number_of(manifest: Manifest) -> int:
+    return (manifest.derived or {}).get("generation", 0) + 1
 
 
 def read_sql(lake: Lake, manifest: Manifest, table: str, days: list | None = None) -> str | None:
