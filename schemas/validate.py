@@ -12,7 +12,7 @@ class SchemaViolation(Exception):
     pass
 
 
-def validate_parquet(path: Path | list[Path], model: type[pa.DataFrameModel], batch_rows: int = 1_000_000) -> int:
+def validate_parquet(path: Path | list[Path], model: type[pa.DataFrameModel], batch_rows: int = 250_000) -> int:
     """Check every row of `path` (one file or several of one table; eagerly, lazy=True: all failures listed);
     returns the rows checked."""
     paths = path if isinstance(path, list) else [path]
@@ -20,6 +20,8 @@ def validate_parquet(path: Path | list[Path], model: type[pa.DataFrameModel], ba
     scan = pl.scan_parquet(paths)
     path = paths[0] if len(paths) == 1 else f"{paths[0].parent.parent} ({len(paths)} files)"
     # Slices of the scan read only the row groups they need (faster than pyarrow's iter_batches + from_arrow).
+    # 250K rows a slice: as fast as 1M and half the memory (the turns of 10M messages: 1.1-1.3 s, 265 vs 545 MiB).
+    # A model's unique keys are checked within a slice.
     for offset in range(0, max(rows, 1), batch_rows):
         _validate(scan.slice(offset, batch_rows).collect(), model, path)
     return rows
