@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--lake", type=Path, required=True)
     parser.add_argument("--snapshot", type=Path)
     parser.add_argument("--statements", action="store_true", help="time each statement of the computation")
+    parser.add_argument("--config", type=Path, help="a cskpi.toml")
     args = parser.parse_args()
     if args.snapshot:
         shutil.rmtree(args.lake, ignore_errors=True)
@@ -121,7 +122,7 @@ def main() -> None:
         from pipeline.land.lake import Lake
         from pipeline import jobs
     instrument(args.statements)
-    config = Config.load(None)
+    config = Config.load(args.config)
     with stage("run"):
         jobs.run(args.inbox, Lake(args.lake), config)
     print(f"{'stage':<40} {'calls':>5} {'s':>8} {'peak MiB':>9}")

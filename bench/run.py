@@ -73,7 +73,7 @@ def inboxes(data: Path, work: Path) -> tuple[Path, list[Path]]:
     return inbox, nextday
 
 
-def run_set(messages: int, incremental: bool) -> list[Measure]:
+def run_set(messages: int, incremental: bool, options: list[str]) -> list[Measure]:
     data = dataset(messages)
     work = HERE / "work" / f"m{messages}"
     shutil.rmtree(work, ignore_errors=True)
@@ -89,12 +89,13 @@ def run_set(messages: int, incremental: bool) -> list[Measure]:
          *[str(p) for p in sorted(inbox.glob("*.csv"))]],
         "polars scan_csv → sink_parquet, every inbox file",
     )]
-    results.append(timed(f"full-{label}", [str(BIN / "cskpi"), "run", str(inbox), "--lake", str(work / "lake")],
+    results.append(timed(f"full-{label}", [str(BIN / "cskpi"), "run", str(inbox), "--lake", str(work / "lake"), *options],
                          f"cskpi run, empty lake, {rows} message files"))
     if incremental:
         for f in nextday:
             (inbox / f.name).symlink_to(f)
-        results.append(timed(f"incr-{label}", [str(BIN / "cskpi"), "run", str(inbox), "--lake", str(work / "lake")],
+        results.append(timed(f"incr-{label}", [str(BIN / "cskpi"), "run", str(inbox), "--lake", str(work / "lake"),
+                                               *options],
                              f"cskpi run, +{len(nextday)} files of one more day"))
     return results
 
@@ -109,11 +110,12 @@ def machine() -> str:
             f"duckdb {duckdb.__version__}; load average at start {os.getloadavg()[0]:.2f}")
 
 
-def report(results: list[Measure], sizes: dict[str, int]) -> str:
+def report(results: list[Measure], sizes: dict[str, int], config: Path | None = None) -> str:
     by = {m.name: m for m in results}
     lines = [
         "# Benchmark", "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` on {machine()}.", "",
+        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` on {machine()}."
+        + (f" cskpi ran with `{config.name}`: `{' '.join(config.read_text().split())}`." if config else ""), "",
         "| step | wall s | peak RSS MiB | what |", "|---|---:|---:|---|",
         *[f"| {m.name} | {m.seconds:.1f} | {m.peak_mib:.0f} | {m.note} |" for m in results], "",
         "| ratio | value | target |", "|---|---:|---|",
@@ -139,12 +141,14 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000_000)
     parser.add_argument("--small", type=int, default=1_000_000, help="the second size, for memory growth (0: skip)")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--config", type=Path, help="a cskpi.toml for every cskpi run (default: none)")
     args = parser.parse_args()
     sizes = {f"{n / 1e6:g}M": n for n in (args.small, args.messages) if n}
     results: list[Measure] = []
     for label, n in sorted(sizes.items(), key=lambda kv: kv[1]):
-        results += run_set(n, incremental=(n == args.messages))
-    args.out.write_text(report(results, sizes))
+        options = ["--config", str(args.config.resolve())] if args.config else []
+        results += run_set(n, incremental=(n == args.messages), options=options)
+    args.out.write_text(report(results, sizes, args.config))
     print(f"wrote {args.out}")
 
 
