@@ -22,6 +22,7 @@ from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, validate_parquet
 from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
 from ..read.profiles import apply_profile
+from .intervals import Cover, coalesce, may_share_keys
 from .lake import FileEntry, Lake, Manifest, fsync_file, quote
 
 # The duplicate key of SPEC §1.3; where the id is optional and absent, a hash of the record's content.
@@ -41,6 +42,12 @@ def key_sql(kind: Kind) -> str:
         return id_column
     parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in _HASHED[kind.name])
     return f"coalesce({id_column}, 'h:' || md5(concat_ws(chr(31), {parts})))"
+
+
+def parts_to_compare(earlier: list[FileEntry], kind: str, intervals: Cover) -> list[str]:
+    """The parts of `kind` among `earlier` that may hold a key lying in `intervals`: those whose key intervals meet
+    them. Only these need comparing with a new file's keys to find its duplicates."""
+    return [e.data for e in earlier if e.kind == kind and e.data and may_share_keys(e.key_cover(), intervals)]
 
 
 @dataclass
@@ -174,18 +181,16 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, "
                 "_line FROM staged WHERE _reject_reason IS NULL")
-    rows, keys, key_min, key_max = con.execute(
-        "SELECT count(*), count(DISTINCT _key), min(_key), max(_key) FROM accepted").fetchall()[0]
+    shops = con.execute("SELECT count(*), min(_key), max(_key) FROM accepted GROUP BY shop_id").fetchall()
+    rows = sum(n for n, _, _ in shops)
+    intervals = coalesce([low, high] for _, low, high in shops if low is not None)
+    key_min, key_max = (intervals[0][0], intervals[-1][1]) if intervals else (None, None)
+    keys = con.execute("SELECT count(DISTINCT _key) FROM accepted").fetchall()[0][0]
     anti_join = ""
-    if keep_first:
-        # Only earlier parts whose key range meets this file's can hold its duplicates (ids mostly grow with time,
-        # so a night's file is compared with the night before it that overlaps, not with the whole lake).
-        earlier = [e.data for e in [*manifest.files, *landed] if e.kind == kind.name and e.data
-                   and not (e.key_max is not None and key_min is not None
-                            and (e.key_max < key_min or e.key_min > key_max))]
-        if earlier:
-            con.read_parquet([str(lake.path(p)) for p in earlier]).select("_key").create_view("earlier", replace=True)
-            anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
+    earlier = parts_to_compare([*manifest.files, *landed], kind.name, intervals) if keep_first else []
+    if earlier:
+        con.read_parquet([str(lake.path(p)) for p in earlier]).select("_key").create_view("earlier", replace=True)
+        anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
     # Repeats within one file are rare: the window that keeps one row per key runs only when there are some.
     one_per_key = "accepted" if rows == keys else (
         f"(SELECT * FROM accepted QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1)")
@@ -218,7 +223,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
         seq=seq, sha256=sha, name=str(path), kind=kind.name, read=read, accepted=accepted, rejected=rejected,
         duplicates=read - rejected - accepted, ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         data=data_rel, rejects=rejects_rel, key_min=key_min, key_max=key_max,
-        stat=stat_of(path),
+        stat=stat_of(path), key_intervals=intervals,
     )
     result = FileResult(path, kind.name, "landed", read, accepted, rejected, entry.duplicates,
                         ignored_columns=header_map.ignored, sample_rejects=samples)
