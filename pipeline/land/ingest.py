@@ -179,27 +179,32 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     order = "_line ASC" if keep_first else "_line DESC"
     data_rel = f"data/{kind.name}/{seq:06d}.parquet"
     lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, "
-                "_line FROM staged WHERE _reject_reason IS NULL")
+    con.execute(f"CREATE OR REPLACE VIEW accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, _line "
+                "FROM staged WHERE _reject_reason IS NULL")
     shops = con.execute("SELECT count(*), min(_key), max(_key) FROM accepted GROUP BY shop_id").fetchall()
     rows = sum(n for n, _, _ in shops)
     intervals = coalesce([low, high] for _, low, high in shops if low is not None)
     key_min, key_max = (intervals[0][0], intervals[-1][1]) if intervals else (None, None)
     keys = con.execute("SELECT count(DISTINCT _key) FROM accepted").fetchall()[0][0]
-    anti_join = ""
+    source, anti_join = "accepted", ""
     earlier = parts_to_compare([*manifest.files, *landed], kind.name, intervals) if keep_first else []
     if earlier:
+        # Materialised for the anti-join: over the view of the staged file DuckDB hashed the earlier parts' keys
+        # instead of the new rows (3.7 s instead of 1.5 s for a night's files). Without one, the view is faster.
+        con.execute("CREATE OR REPLACE TEMP TABLE accepted_rows AS SELECT * FROM accepted")
+        source = "accepted_rows"
         con.read_parquet([str(lake.path(p)) for p in earlier]).select("_key").create_view("earlier", replace=True)
         anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
     # Repeats within one file are rare: the window that keeps one row per key runs only when there are some.
-    one_per_key = "accepted" if rows == keys else (
-        f"(SELECT * FROM accepted QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1)")
+    one_per_key = source if rows == keys else (
+        f"(SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1)")
     con.execute(f"""
         COPY (
             SELECT *, CAST(? AS BIGINT) AS _seq FROM {one_per_key} {anti_join}
         ) TO {quote(str(lake.path(data_rel)))} (FORMAT parquet, COMPRESSION snappy)
     """, [seq])
-    con.execute("DROP TABLE accepted")
+    if earlier:
+        con.execute("DROP TABLE accepted_rows")
     fsync_file(lake.path(data_rel))
     # The schema is the landing's post-condition: a violation is a bug of normalise, never landed silently.
     accepted = validate_parquet(lake.path(data_rel), TABLES[kind.name])
