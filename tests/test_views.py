@@ -11,10 +11,11 @@ from pipeline.land.views import kind_sql, superseding_parts
 from tests.test_land_ingest import kind_csv, query, row
 
 
-def _entry(seq: int, low: str | None, high: str | None, accepted: int = 10) -> FileEntry:
+def _entry(seq: int, low: str | None, high: str | None, accepted: int = 10,
+           intervals: list[list[str]] | None = None) -> FileEntry:
     return FileEntry(seq=seq, sha256=f"{seq}", name=f"orders_{seq}.csv", kind="orders", read=accepted,
                      accepted=accepted, rejected=0, duplicates=0, ingested_at="", data=f"data/orders/{seq:06d}.parquet",
-                     rejects=None, key_min=low, key_max=high)
+                     rejects=None, key_min=low, key_max=high, key_intervals=intervals)
 
 
 def _windowed(*entries: FileEntry) -> bool:
@@ -37,6 +38,14 @@ def test_resolved_only_where_key_ranges_meet():
     assert _windowed(_entry(1, "O1", "O9"), _entry(2, "O2", "O3"), _entry(3, "P1", "P2"))
     assert _windowed(_entry(1, "O1", "O5"), _entry(2, None, None))  # a range not recorded: assume the worst
     assert not _windowed(_entry(1, "O1", "O5"), _entry(2, None, None, accepted=0))  # an empty part holds nothing
+
+
+def test_resolved_only_where_key_intervals_meet():
+    night1 = _entry(1, "A1", "B5", intervals=[["A1", "A5"], ["B1", "B5"]])  # shop A's ids, shop B's ids
+    night2 = _entry(2, "A6", "B9", intervals=[["A6", "A9"], ["B6", "B9"]])
+    assert not _windowed(night1, night2)  # the overall ranges meet, the shops' do not
+    assert _windowed(night1, night2, _entry(3, "B3", "B3", intervals=[["B3", "B3"]]))
+    assert _windowed(_entry(1, "A1", "B5"), night2)  # landed before intervals were recorded: its overall range
 
 
 def test_latest_of_three_arrivals_wins(tmp_path):

@@ -22,6 +22,7 @@ from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, validate_parquet
 from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
 from ..read.profiles import apply_profile
+from .intervals import Cover, coalesce, may_share_keys
 from .lake import FileEntry, Lake, Manifest, fsync_file, quote
 
 # The duplicate key of SPEC §1.3; where the id is optional and absent, a hash of the record's content.
@@ -41,6 +42,12 @@ def key_sql(kind: Kind) -> str:
         return id_column
     parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in _HASHED[kind.name])
     return f"coalesce({id_column}, 'h:' || md5(concat_ws(chr(31), {parts})))"
+
+
+def parts_to_compare(earlier: list[FileEntry], kind: str, intervals: Cover) -> list[str]:
+    """The parts of `kind` among `earlier` that may hold a key lying in `intervals`: those whose key intervals meet
+    them. Only these need comparing with a new file's keys to find its duplicates."""
+    return [e.data for e in earlier if e.kind == kind and e.data and may_share_keys(e.key_cover(), intervals)]
 
 
 @dataclass
@@ -172,29 +179,34 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     order = "_line ASC" if keep_first else "_line DESC"
     data_rel = f"data/{kind.name}/{seq:06d}.parquet"
     lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, "
-                "_line FROM staged WHERE _reject_reason IS NULL")
-    rows, keys, key_min, key_max = con.execute(
-        "SELECT count(*), count(DISTINCT _key), min(_key), max(_key) FROM accepted").fetchall()[0]
-    anti_join = ""
-    if keep_first:
-        # Only earlier parts whose key range meets this file's can hold its duplicates (ids mostly grow with time,
-        # so a night's file is compared with the night before it that overlaps, not with the whole lake).
-        earlier = [e.data for e in [*manifest.files, *landed] if e.kind == kind.name and e.data
-                   and not (e.key_max is not None and key_min is not None
-                            and (e.key_max < key_min or e.key_min > key_max))]
-        if earlier:
-            con.read_parquet([str(lake.path(p)) for p in earlier]).select("_key").create_view("earlier", replace=True)
-            anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
+    con.execute(f"CREATE OR REPLACE VIEW accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, _line "
+                "FROM staged WHERE _reject_reason IS NULL")
+    shops = con.execute("SELECT count(*), min(_key), max(_key) FROM accepted GROUP BY shop_id").fetchall()
+    rows = sum(n for n, _, _ in shops)
+    intervals = coalesce([low, high] for _, low, high in shops if low is not None)
+    key_min, key_max = (intervals[0][0], intervals[-1][1]) if intervals else (None, None)
+    # Keys that hash apart are apart (counting 64-bit hashes is cheaper than strings); a collision only makes the
+    # window below run, which is exact anyway.
+    hashes = con.execute("SELECT count(DISTINCT hash(_key)) FROM accepted").fetchall()[0][0]
+    source, anti_join = "accepted", ""
+    earlier = parts_to_compare([*manifest.files, *landed], kind.name, intervals) if keep_first else []
+    if earlier:
+        # Materialised for the anti-join: over the view of the staged file DuckDB hashed the earlier parts' keys
+        # instead of the new rows (3.7 s instead of 1.5 s for a night's files). Without one, the view is faster.
+        con.execute("CREATE OR REPLACE TEMP TABLE accepted_rows AS SELECT * FROM accepted")
+        source = "accepted_rows"
+        con.read_parquet([str(lake.path(p)) for p in earlier]).select("_key").create_view("earlier", replace=True)
+        anti_join = "f WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e._key = f._key)"
     # Repeats within one file are rare: the window that keeps one row per key runs only when there are some.
-    one_per_key = "accepted" if rows == keys else (
-        f"(SELECT * FROM accepted QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1)")
+    one_per_key = source if rows == hashes else (
+        f"(SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1)")
     con.execute(f"""
         COPY (
             SELECT *, CAST(? AS BIGINT) AS _seq FROM {one_per_key} {anti_join}
         ) TO {quote(str(lake.path(data_rel)))} (FORMAT parquet, COMPRESSION snappy)
     """, [seq])
-    con.execute("DROP TABLE accepted")
+    if earlier:
+        con.execute("DROP TABLE accepted_rows")
     fsync_file(lake.path(data_rel))
     # The schema is the landing's post-condition: a violation is a bug of normalise, never landed silently.
     accepted = validate_parquet(lake.path(data_rel), TABLES[kind.name])
@@ -218,7 +230,7 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
         seq=seq, sha256=sha, name=str(path), kind=kind.name, read=read, accepted=accepted, rejected=rejected,
         duplicates=read - rejected - accepted, ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         data=data_rel, rejects=rejects_rel, key_min=key_min, key_max=key_max,
-        stat=stat_of(path),
+        stat=stat_of(path), key_intervals=intervals,
     )
     result = FileResult(path, kind.name, "landed", read, accepted, rejected, entry.duplicates,
                         ignored_columns=header_map.ignored, sample_rejects=samples)

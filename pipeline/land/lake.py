@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .intervals import Cover
+
 MANIFEST = "manifest.json"
 WAREHOUSE = "warehouse.duckdb"
 
@@ -42,6 +44,17 @@ class FileEntry:
     key_min: str | None = None
     key_max: str | None = None
     stat: str | None = None  # "path|size|mtime_ns" when ingested
+    # The keys landed as sorted, disjoint [low, high] intervals: each shop's range, overlapping ones merged. Ids are
+    # often numbered per shop, so a file's overall range meets every earlier file's while its shops' ranges meet none.
+    key_intervals: Cover | None = None
+
+    def key_cover(self) -> Cover | None:
+        """Sorted, disjoint intervals holding every key of the part; None when not recorded (it may hold any key)."""
+        if self.key_intervals is not None:
+            return self.key_intervals
+        if self.key_min is None or self.key_max is None:
+            return None  # landed before key ranges were recorded
+        return [[self.key_min, self.key_max]]
 
 
 @dataclass

@@ -6,6 +6,7 @@ complaints and targets keep every arrival and the view picks the latest (highest
 from __future__ import annotations
 
 from ..kinds import KINDS, Kind
+from .intervals import meeting_an_earlier
 from .lake import Lake, Manifest, quote
 
 _SQL_TYPES = {
@@ -53,15 +54,10 @@ def kind_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str:
 
 def superseding_parts(manifest: Manifest, kind: Kind) -> list[str]:
     """The parts of `kind` that may hold a key an earlier part holds too. A part holds each key once (landing keeps
-    one row per key of a file), so only a part whose key range meets an earlier part's can; [] when none does."""
+    one row per key of a file), so only a part whose key intervals meet an earlier part's can; [] when none does."""
     parts = [f for f in manifest.files if f.kind == kind.name and f.data and f.accepted]
-
-    def meet(a, b) -> bool:
-        if None in (a.key_min, a.key_max, b.key_min, b.key_max):
-            return True  # landed before key ranges were recorded
-        return a.key_min <= b.key_max and b.key_min <= a.key_max
-
-    return [q.data for q in parts if any(p.seq < q.seq and meet(p, q) for p in parts)]
+    meeting = meeting_an_earlier({f.seq: f.key_cover() for f in parts})
+    return [f.data for f in parts if f.seq in meeting]
 
 
 def rejects_sql(lake: Lake, manifest: Manifest) -> str:

@@ -23,6 +23,20 @@ SUSPECT = "_suspect"
 _NO_TEXT = pl.lit(None, dtype=pl.String)
 
 
+class _Steps:
+    """The `let` of one column's parsers: each expression becomes an intermediate column, computed once before the
+    column's values (`with_steps`)."""
+
+    def __init__(self, column: str):
+        self.column = column
+        self.exprs: list[pl.Expr] = []
+
+    def __call__(self, expr: pl.Expr) -> pl.Expr:
+        name = f"__s_{self.column}_{len(self.exprs)}"
+        self.exprs.append(expr.alias(name))
+        return pl.col(name)
+
+
 @dataclass
 class _Column:
     name: str
@@ -31,6 +45,7 @@ class _Column:
     outputs: list[tuple[str, pl.Expr]]  # (output column, parsing expression)
     reason: values.Reason  # why the (first) parsed value is refused, from its parsed column
     not_before: str | None  # a column this one's value may not precede (kinds.Column.not_before)
+    steps: _Steps  # intermediate columns the outputs and reason refer to
 
     def too_early(self) -> pl.Expr:
         """A closing time before its opening time (a refund completed before it was asked for): refused."""
@@ -39,7 +54,7 @@ class _Column:
         return pl.col(f"__v_{self.name}") < pl.col(f"__v_{self.not_before}")
 
 
-def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str,
+def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str, let: values.Let,
            common_times: bool = False) -> tuple[list[tuple[str, pl.Expr]], values.Reason]:
     """The output columns of one canonical column, and the reason function of its (first) value."""
     t = kind.column(name).type
@@ -47,11 +62,11 @@ def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str,
         label, grain, start, reason = values.period(raw)
         return [(name, label), ("grain", grain), ("period_start", start)], reason
     parser = {
-        "timestamp": lambda r: values.timestamp(r, tz, common_times), "role": values.role, "level": values.level,
+        "timestamp": lambda r, _: values.timestamp(r, tz, common_times), "role": values.role, "level": values.level,
         "stars": values.stars, "decimal": values.decimal, "category": values.category,
         "flag": values.flag, "reason": values.reason,
     }.get(t, values.text if name == "content" else values.identifier)
-    value, reason = parser(raw)
+    value, reason = parser(raw, let)
     return [(name, value)], reason
 
 
@@ -61,9 +76,17 @@ def _columns(kind: Kind, rename: dict[str, str], tz: str, common_times: bool) ->
     for column in kind.columns:
         header = source.get(column.name)
         raw = pl.col(header) if header is not None else _NO_TEXT
-        outputs, reason = _parse(kind, column.name, raw, tz, common_times)
-        out.append(_Column(column.name, column.required, raw, outputs, reason, column.not_before))
+        steps = _Steps(column.name)
+        outputs, reason = _parse(kind, column.name, raw, tz, steps, common_times)
+        out.append(_Column(column.name, column.required, raw, outputs, reason, column.not_before, steps))
     return out
+
+
+def _with_steps(frame: pl.LazyFrame, columns: list[_Column]) -> pl.LazyFrame:
+    """`frame` with the columns' intermediate columns: a column's k-th step may use its earlier ones."""
+    for k in range(max((len(c.steps.exprs) for c in columns), default=0)):
+        frame = frame.with_columns(c.steps.exprs[k] for c in columns if len(c.steps.exprs) > k)
+    return frame
 
 
 def parse_values(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str) -> pl.LazyFrame:
@@ -77,7 +100,7 @@ def parse_values(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: st
         value = pl.col(f"__v_{c.name}")
         doubts.append(value.is_null() if c.required else value.is_null() & c.raw.is_not_null())
         doubts.append(c.too_early().fill_null(False))
-    return frame.with_columns(
+    return _with_steps(frame, columns).with_columns(
         value.alias(f"__v_{out}") for c in columns for out, value in c.outputs
     ).select(
         *[pl.col(f"__v_{out}").alias(out) for c in columns for out, _ in c.outputs],
@@ -95,7 +118,8 @@ def normalise(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str) 
     checks: list[tuple[str, str, pl.Expr]] = []  # (canonical column, reason column, raw text), in column order
     if "_error" in present:
         checks.append(("", "_error", _NO_TEXT))
-    for column in _columns(kind, rename, tz, common_times=False):
+    columns = _columns(kind, rename, tz, common_times=False)
+    for column in columns:
         raw = column.raw
         parsed += [value.alias(f"__v_{out}") for out, value in column.outputs]
         outputs += [out for out, _ in column.outputs]
@@ -117,7 +141,7 @@ def normalise(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str) 
             chain = chain.when(pl.col(check[1]).is_not_null()).then(pick(check))
         return chain.otherwise(_NO_TEXT)
 
-    return frame.with_columns(parsed).with_columns(judged).select(
+    return _with_steps(frame, columns).with_columns(parsed).with_columns(judged).select(
         *[pl.col(f"__v_{out}").alias(out) for out in outputs],
         pl.col("_line").cast(pl.Int64),
         first_failure(lambda c: pl.lit(c[0] or None, dtype=pl.String)).alias("_reject_column"),

@@ -3,6 +3,9 @@
 Each parser returns (value, reason): `reason` is a function of the parsed value's column that gives null where the
 text is absent or parsed, else why it is refused. Taking the parsed column (not the parsing expression) lets the
 caller compute every value once and derive the reasons from the results.
+
+Polars evaluates a subexpression as often as an expression repeats it (it does not share them here): a parser passes
+what it uses more than once through `let`, which the caller makes an intermediate column computed once.
 """
 from __future__ import annotations
 
@@ -14,6 +17,12 @@ from ..kinds import CATEGORY_LABELS, FLAG_LABELS, LEVEL_LABELS, REASON_LABELS, R
 
 Reason = Callable[[pl.Expr], pl.Expr]
 Parsed = tuple[pl.Expr, Reason]
+Let = Callable[[pl.Expr], pl.Expr]  # an expression → a reference to its value, computed once
+
+
+def inline(expr: pl.Expr) -> pl.Expr:
+    """The `let` that computes nothing ahead: the expression itself."""
+    return expr
 
 _OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
@@ -33,7 +42,7 @@ def _never(value: pl.Expr) -> pl.Expr:
     return _NULL_TEXT
 
 
-def _lookup(text: pl.Expr, labels: dict[str, object], dtype: pl.DataType) -> pl.Expr:
+def _lookup(text: pl.Expr, labels: dict[str, object], dtype: pl.DataType, let: Let = inline) -> pl.Expr:
     """labels[text], or null for text that is not a label.
 
     Written as a cast to an Enum of the labels (text outside it becomes null) and a few comparisons of the Enum's
@@ -41,7 +50,7 @@ def _lookup(text: pl.Expr, labels: dict[str, object], dtype: pl.DataType) -> pl.
     instead of streaming it. The labels are ordered so that those of one value are adjacent."""
     values = list(dict.fromkeys(labels.values()))
     ordered = sorted(labels, key=lambda label: values.index(labels[label]))
-    index = text.cast(pl.Enum(ordered), strict=False).to_physical()
+    index = let(text.cast(pl.Enum(ordered), strict=False).to_physical())
     chain = None
     for i, label in enumerate(ordered):
         last_of_value = i + 1 == len(ordered) or labels[ordered[i + 1]] != labels[label]
@@ -51,14 +60,14 @@ def _lookup(text: pl.Expr, labels: dict[str, object], dtype: pl.DataType) -> pl.
     return chain.otherwise(pl.lit(None, dtype=dtype))
 
 
-def identifier(raw: pl.Expr) -> Parsed:
+def identifier(raw: pl.Expr, let: Let = inline) -> Parsed:
     # Excel exports pad ids with spaces/tabs or wrap them as ="123" to stop scientific notation.
-    text = raw.str.strip_chars()
-    text = pl.when(text.str.starts_with('="')).then(text.str.replace(r'^="(.*)"$', "$1")).otherwise(text)
+    text = let(raw.str.strip_chars())
+    text = let(pl.when(text.str.starts_with('="')).then(text.str.replace(r'^="(.*)"$', "$1")).otherwise(text))
     return pl.when(text.str.len_bytes() > 0).then(text), _never
 
 
-def text(raw: pl.Expr) -> Parsed:
+def text(raw: pl.Expr, let: Let = inline) -> Parsed:
     return raw, _never
 
 
@@ -102,62 +111,61 @@ def timestamp(raw: pl.Expr, tz: str, common_form_only: bool = False) -> Parsed:
     return value, _unless_parsed(raw, TIME_REASON)
 
 
-def role(raw: pl.Expr) -> Parsed:
-    value = _lookup(raw.str.strip_chars().str.to_lowercase(), ROLE_LABELS, pl.String)
+def role(raw: pl.Expr, let: Let = inline) -> Parsed:
+    value = _lookup(raw.str.strip_chars().str.to_lowercase(), ROLE_LABELS, pl.String, let)
     reason = "unknown sender role (expected customer, agent, bot, system, 顾客/买家, 客服/卖家, 机器人/智能客服, 系统)"
     return value, _unless_parsed(raw, reason)
 
 
-def _small_int(raw: pl.Expr) -> pl.Expr:
-    number = raw.str.strip_chars().cast(pl.Float64, strict=False)
+def _small_int(raw: pl.Expr, let: Let = inline) -> pl.Expr:
+    number = let(raw.str.strip_chars().cast(pl.Float64, strict=False))
     return pl.when(number == number.floor()).then(number).otherwise(None).cast(pl.Int32, strict=False)
 
 
-def level(raw: pl.Expr) -> Parsed:
-    label = _lookup(raw.str.strip_chars(), LEVEL_LABELS, pl.Int32)
-    number = _small_int(raw)
-    value = pl.coalesce([label, number])
+def level(raw: pl.Expr, let: Let = inline) -> Parsed:
+    label = _lookup(raw.str.strip_chars(), LEVEL_LABELS, pl.Int32, let)
+    number = _small_int(raw, let)
+    value = let(pl.coalesce([label, number]))
     ok = value.is_between(1, 5)
     return pl.when(ok).then(value).otherwise(None), _unless_parsed(
         raw, "level outside 1–5 (or 很满意/满意/一般/不满意/很不满意)")
 
 
-def stars(raw: pl.Expr) -> Parsed:
-    value = _small_int(raw.str.replace(r"\s*(星|stars?)$", ""))
+def stars(raw: pl.Expr, let: Let = inline) -> Parsed:
+    value = let(_small_int(raw.str.replace(r"\s*(星|stars?)$", ""), let))
     ok = value.is_between(1, 5)
     return pl.when(ok).then(value).otherwise(None), _unless_parsed(raw, "rating outside 1–5 stars")
 
 
-def decimal(raw: pl.Expr) -> Parsed:
-    number = raw.str.strip_chars().str.replace_all(r"[,，¥￥\s]|元$", "").cast(pl.Float64, strict=False)
+def decimal(raw: pl.Expr, let: Let = inline) -> Parsed:
+    number = let(raw.str.strip_chars().str.replace_all(r"[,，¥￥\s]|元$", "").cast(pl.Float64, strict=False))
     value = pl.when(number >= 0).then(number).otherwise(None)
     def reason(parsed: pl.Expr) -> pl.Expr:
-        # Only the few refused rows need telling apart, so the number is parsed again just for them.
         return (
             pl.when(raw.is_null() | parsed.is_not_null()).then(_NULL_TEXT)
-            .when(pl.when(parsed.is_null()).then(number) < 0).then(pl.lit("negative amount"))
+            .when(number < 0).then(pl.lit("negative amount"))
             .otherwise(pl.lit("not a number"))
         )
     return value, reason
 
 
-def category(raw: pl.Expr) -> Parsed:
+def category(raw: pl.Expr, let: Let = inline) -> Parsed:
     # Labels outside the standard's two categories (物流, 其他 ...) are kept as written: they still count as complaints.
-    s = raw.str.strip_chars()
-    value = pl.coalesce([_lookup(s.str.to_lowercase(), CATEGORY_LABELS, pl.String), s])
+    s = let(raw.str.strip_chars())
+    value = pl.coalesce([_lookup(s.str.to_lowercase(), CATEGORY_LABELS, pl.String, let), s])
     return value, _never
 
 
-def reason(raw: pl.Expr) -> Parsed:
+def reason(raw: pl.Expr, let: Let = inline) -> Parsed:
     # Refund reasons outside the standard's (5.4.3.2) are kept as written, like complaint categories.
-    s = raw.str.strip_chars()
+    s = let(raw.str.strip_chars())
     value = s.str.to_lowercase().replace_strict(REASON_LABELS, default=s, return_dtype=pl.String)
     return pl.when(s.str.len_bytes() > 0).then(value), _never
 
 
-def flag(raw: pl.Expr) -> Parsed:
-    s = raw.str.strip_chars().str.to_lowercase()
-    text = pl.when(s.str.len_bytes() > 0).then(s)
+def flag(raw: pl.Expr, let: Let = inline) -> Parsed:
+    s = let(raw.str.strip_chars().str.to_lowercase())
+    text = let(pl.when(s.str.len_bytes() > 0).then(s))
     value = text.replace_strict(FLAG_LABELS, default=None, return_dtype=pl.Boolean)
     return value, lambda parsed: _fail(text, parsed.is_not_null(),
                                        "not a yes/no value (expected true/false, yes/no, 1/0, 是/否, 正确/错误, 已处理/未处理)")

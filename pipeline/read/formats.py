@@ -37,6 +37,7 @@ from pipeline.read.headers import DUPLICATE_SUFFIX
 
 LINE, ERROR = "_line", "_error"
 _ROW = "__cskpi_row"
+_NEWLINES = "__cskpi_newlines"
 _OVERFLOW = 4  # extra columns that catch a too-long row's surplus fields, so it can be flagged
 _SUFFIXES = {
     ".csv": ("csv", ","), ".csv.gz": ("csv", ","), ".tsv": ("csv", "\t"), ".tsv.gz": ("csv", "\t"),
@@ -139,12 +140,13 @@ def _scan_csv(path: Path, source: Path, sep: str, encoding: str) -> RawTable:
         missing_columns="insert", extra_columns="ignore", truncate_ragged_lines=True, row_index_name=_ROW,
     ).with_columns(_nullify_empty(c) for c in names + overflow)
 
-    # A record starts 1 line after the previous one, plus the newlines inside the previous records' fields.
+    # A record starts 1 line after the previous one, plus the newlines inside the previous records' fields. (A
+    # column of its own: written twice in `line`, the count would be computed twice.)
     newlines = pl.sum_horizontal(
         pl.col(c).str.count_matches("\n", literal=True).cast(pl.Int64).fill_null(0) for c in names + overflow
-    )
+    ).alias(_NEWLINES)
     first_line = 2 + sum(h.count("\n") for h in header)
-    line = first_line + pl.col(_ROW).cast(pl.Int64) + newlines.cum_sum() - newlines
+    line = first_line + pl.col(_ROW).cast(pl.Int64) + pl.col(_NEWLINES).cum_sum() - pl.col(_NEWLINES)
     # The last surplus field present gives the row's field count (capped: further fields were cut by polars).
     n, error = len(names), pl.lit(None, pl.String)
     for k, col in enumerate(overflow):
@@ -152,7 +154,8 @@ def _scan_csv(path: Path, source: Path, sep: str, encoding: str) -> RawTable:
         reason = pl.lit(f"row has {count} fields, header has {n}")
         error = pl.when(pl.col(col).is_not_null()).then(reason).otherwise(error)
     frame = (
-        raw.with_columns(line.alias(LINE), error.alias(ERROR))
+        raw.with_columns(newlines)
+        .with_columns(line.alias(LINE), error.alias(ERROR))
         .filter(pl.any_horizontal(pl.col(c).is_not_null() for c in names + overflow))
         .select(*names, LINE, ERROR)
     )
