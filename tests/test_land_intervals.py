@@ -130,6 +130,21 @@ def test_the_same_id_in_another_shop_is_a_duplicate(tmp_path, compared):
     assert query(lake, "SELECT shop_id FROM messages WHERE message_id = 'm1'") == [("S4",)]
 
 
+def test_content_hashes_are_an_interval_apart_from_the_ids(tmp_path, compared):
+    no_id = row("messages", message_id=None, shop_id="S1", content="在吗")
+    first = kind_csv(tmp_path / "w1.csv", "messages", [row("messages", message_id="7000100001", shop_id="S1"), no_id])
+    lake, _ = ingest(tmp_path / "lake", [("messages", first)])
+    (part,) = lake.manifest().files
+    assert [low[:2] for low, _ in part.key_intervals] == ["70", "h:"]
+    # S2's ids lie between S1's ids and its hashes: not compared
+    ingest(tmp_path / "lake", [("messages", _messages(tmp_path / "s2.csv", {"S2": ["7000200001"]}))])
+    assert compared[-1] == []
+    # the message without id sent again is compared with the first part, and found
+    _, again = ingest(tmp_path / "lake", [("messages", kind_csv(tmp_path / "again.csv", "messages", [no_id]))])
+    assert compared[-1] == [part.data]
+    assert (only(again).accepted, only(again).duplicates) == (0, 1)
+
+
 @pytest.mark.parametrize("recorded", ["key range only", "nothing"])
 def test_parts_landed_before_intervals_were_recorded(tmp_path, compared, recorded):
     lake, _ = ingest(tmp_path / "lake", [("messages", _messages(tmp_path / "w1.csv", WEEK1))])

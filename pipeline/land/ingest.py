@@ -32,6 +32,7 @@ _HASHED = {
     "bot_answers": ("shop_id", "answered_at", "intent_correct", "answer_correct", "session_id", "customer_id",
                     "question"),
 }
+_HASH_PREFIX = "h:"
 
 
 def key_sql(kind: Kind) -> str:
@@ -41,7 +42,7 @@ def key_sql(kind: Kind) -> str:
     if kind.name not in _HASHED:
         return id_column
     parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in _HASHED[kind.name])
-    return f"coalesce({id_column}, 'h:' || md5(concat_ws(chr(31), {parts})))"
+    return f"coalesce({id_column}, '{_HASH_PREFIX}' || md5(concat_ws(chr(31), {parts})))"
 
 
 def parts_to_compare(earlier: list[FileEntry], kind: str, intervals: Cover) -> list[str]:
@@ -181,7 +182,9 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"CREATE OR REPLACE VIEW accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, _line "
                 "FROM staged WHERE _reject_reason IS NULL")
-    shops = con.execute("SELECT count(*), min(_key), max(_key) FROM accepted GROUP BY shop_id").fetchall()
+    # A shop's content hashes make an interval of their own: with its ids, they would span every later shop's ids.
+    shops = con.execute("SELECT count(*), min(_key), max(_key) FROM accepted "
+                        f"GROUP BY shop_id, starts_with(_key, '{_HASH_PREFIX}')").fetchall()
     rows = sum(n for n, _, _ in shops)
     intervals = coalesce([low, high] for _, low, high in shops if low is not None)
     key_min, key_max = (intervals[0][0], intervals[-1][1]) if intervals else (None, None)

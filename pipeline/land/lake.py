@@ -44,8 +44,9 @@ class FileEntry:
     key_min: str | None = None
     key_max: str | None = None
     stat: str | None = None  # "path|size|mtime_ns" when ingested
-    # The keys landed as sorted, disjoint [low, high] intervals: each shop's range, overlapping ones merged. Ids are
-    # often numbered per shop, so a file's overall range meets every earlier file's while its shops' ranges meet none.
+    # The keys landed as sorted, disjoint [low, high] intervals: each shop's range (of its ids, and of its content
+    # hashes apart), overlapping ones merged. Ids are often numbered per shop, so a file's overall range meets every
+    # earlier file's while its shops' ranges meet none.
     key_intervals: Cover | None = None
 
     def key_cover(self) -> Cover | None:
