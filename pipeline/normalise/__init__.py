@@ -25,7 +25,7 @@ _NO_TEXT = pl.lit(None, dtype=pl.String)
 
 class _Steps:
     """The `let` of one column's parsers: each expression becomes an intermediate column, computed once before the
-    column's values (`with_steps`)."""
+    column's values (`_with_steps`)."""
 
     def __init__(self, column: str):
         self.column = column
