@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--snapshot", type=Path)
     parser.add_argument("--statements", action="store_true", help="time each statement of the computation")
     parser.add_argument("--config", type=Path, help="a cskpi.toml")
+    parser.add_argument("--compute", action="store_true", help="a full computation of the lake (no inbox read)")
     args = parser.parse_args()
     if args.snapshot:
         shutil.rmtree(args.lake, ignore_errors=True)
@@ -124,7 +125,10 @@ def main() -> None:
     instrument(args.statements)
     config = Config.load(args.config)
     with stage("run"):
-        jobs.run(args.inbox, Lake(args.lake), config)
+        if args.compute:
+            jobs.compute(Lake(args.lake), config)
+        else:
+            jobs.run(args.inbox, Lake(args.lake), config)
     print(f"{'stage':<40} {'calls':>5} {'s':>8} {'peak MiB':>9}")
     for name, (seconds, peak, calls) in _totals.items():
         print(f"{name:<40} {calls:>5} {seconds:8.2f} {peak:9.0f}")

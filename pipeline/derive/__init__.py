@@ -9,6 +9,8 @@ from .. import sqlfiles
 
 STEPS = ("message_sessions", "service_clock", "sessions", "turns", "conversions")
 OUTPUTS = ("sessions", "turns", "conversions")
+PER_MESSAGE_STEPS = STEPS[:-1]
+PER_MESSAGE_OUTPUTS = OUTPUTS[:-1]
 # Messages derived in one pass: a pass's sorts then fit DuckDB's memory however large the lake grows (beyond it
 # they spill to disk, which cost more than the passes' extra scans).
 MESSAGES_PER_PASS = 2_000_000
@@ -37,9 +39,10 @@ def shop_ranges(con: duckdb.DuckDBPyConnection, per_pass: int = MESSAGES_PER_PAS
 def derive(con: duckdb.DuckDBPyConnection, config: Config, starts: list[str] | None = None) -> None:
     """sessions, turns and conversions (and message_sessions, the per-message step) of `messages` and `orders`.
 
-    With `starts` (see shop_ranges), in one pass per range of shops: a conversation, its sessions and the orders
-    they credit all belong to one shop, so the passes' rows appended are the rows of one pass over everything.
-    message_sessions is then dropped after each pass (only the steps of the pass read it)."""
+    With `starts` (see shop_ranges), the per-message steps run in one pass per range of shops: a conversation and
+    its sessions belong to one shop, so the passes' rows appended are the rows of one pass over everything.
+    Conversions then run once over all sessions (they are few, and copying each pass's out cost more than
+    computing them)."""
     if not starts:
         for step in STEPS:
             sqlfiles.build(con, step, params(config))
@@ -50,10 +53,14 @@ def derive(con: duckdb.DuckDBPyConnection, config: Config, starts: list[str] | N
         shops = " AND ".join([*([f"shop_id >= {quote(low)}"] if low else []),
                               *([f"shop_id < {quote(high)}"] if high else [])])
         con.execute("CREATE SCHEMA shops_pass")
-        for source in ("messages", "orders"):
-            con.execute(f"CREATE VIEW shops_pass.{source} AS SELECT * FROM memory.{schema}.{source} WHERE {shops}")
-        sqlfiles.in_schema(con, "shops_pass", lambda: [sqlfiles.build(con, step, params(config)) for step in STEPS])
-        for table in OUTPUTS:
+        con.execute(f"CREATE VIEW shops_pass.messages AS SELECT * FROM memory.{schema}.messages WHERE {shops}")
+        sqlfiles.in_schema(con, "shops_pass",
+                           lambda: [sqlfiles.build(con, step, params(config)) for step in PER_MESSAGE_STEPS])
+        # The pass's per-message rows are not needed any more: freed before its outputs are copied, so that DuckDB
+        # need not write other tables out to its temporary files to make room.
+        con.execute("DROP TABLE shops_pass.message_sessions")
+        for table in PER_MESSAGE_OUTPUTS:
             into = f"CREATE OR REPLACE TABLE {table} AS" if i == 0 else f"INSERT INTO {table}"
             con.execute(f"{into} SELECT * FROM shops_pass.{table}")
         con.execute("DROP SCHEMA shops_pass CASCADE")
+    sqlfiles.build(con, "conversions", params(config))
