@@ -43,7 +43,7 @@ class Config:
     mapping: Path | None = None  # user header mapping (TOML: canonical = "header in the file")
     profile: str | None = None  # a built-in source layout such as "twcs"
     skip_unknown: bool = False
-    duckdb_memory_limit: str = "1GB"  # DuckDB spills to LAKE/tmp beyond this: memory stays flat as input grows
+    duckdb_memory_limit: str = "512MB"  # DuckDB spills to LAKE/tmp beyond this: memory stays flat as input grows
     duckdb_threads: int | None = None
     # Issue 5 (README "Table A.2" and "Service hours"): the 24-hour complaint rule's window, the service-hours
     # calendar (None: wall-clock only) and the unanswered-turn policy (None: left out; a duration: counted at it).
