@@ -163,12 +163,16 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     everything = {f.seq for f in manifest.files}
     conversation = "shop_id, customer_id"
     no_conversation = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS VARCHAR) AS customer_id"
+    every_order = _scan(_parts(lake, manifest, everything, "orders"), f"order_id, {conversation}",
+                        f"CAST(NULL AS VARCHAR) AS order_id, {no_conversation}")
+    new_orders = _scan(_parts(lake, manifest, added, "orders"), "order_id", "CAST(NULL AS VARCHAR) AS order_id")
     con.execute(f"""
         CREATE TABLE scope_conversations AS
         SELECT DISTINCT shop_id, customer_id FROM (
             {_scan(_parts(lake, manifest, added, 'messages'), conversation, no_conversation)}
             UNION ALL
-            {_scan(_parts(lake, manifest, added, 'orders'), conversation, no_conversation)}
+            -- every version of a new order's id: a re-sent order may name another customer than before
+            SELECT o.shop_id, o.customer_id FROM ({every_order}) AS o WHERE o.order_id IN ({new_orders})
         ) AS touched
     """)
     in_scope = "EXISTS (SELECT 1 FROM scope_conversations c WHERE c.shop_id = {t}.shop_id AND c.customer_id = {t}.customer_id)"
@@ -259,8 +263,14 @@ def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
     if before == "unknown" or (before is not None and (seen is None or seen < before)):
         return None
     con.execute(f"CREATE VIEW prev_kpi AS {generation.read_sql(lake, manifest, 'kpi')}")
+    # The periods of the changed days by sql/calendar.sql itself, over those days: a day left without any fact is in
+    # no calendar of the lake, but its periods' rows must go.
+    con.execute("CREATE SCHEMA scope_calendar")
+    con.execute("CREATE VIEW scope_calendar.kpi_facts AS SELECT d AS on_date FROM scope_days")
+    con.execute("CREATE VIEW scope_calendar.orders AS SELECT CAST(NULL AS TIMESTAMP) AS paid_at WHERE false")
+    sqlfiles.in_schema(con, "scope_calendar", lambda: sqlfiles.build(con, "calendar"))
     con.execute("""CREATE TABLE changed_periods AS
-        SELECT DISTINCT grain, period FROM calendar WHERE on_date IN (SELECT d FROM scope_days)
+        SELECT DISTINCT grain, period FROM scope_calendar.calendar
         UNION SELECT DISTINCT grain, period FROM prev_kpi WHERE provisional""")
     return con.execute("SELECT grain, period FROM changed_periods ORDER BY grain, period").fetchall()
 

@@ -228,3 +228,29 @@ def test_when_the_latest_time_seen_goes_back_every_period_is_computed_again(tmp_
     a, b = tables(nightly), tables(full)
     same(a, b)
     assert kpi_row(a["kpi"], "2026-11-27", "inquiry_conversion_rate")[-2] is True
+
+
+def test_a_day_left_without_facts_loses_its_rows(tmp_path):
+    """A re-sent order moves its payment from 11-20 to 11-27: 11-20 then holds nothing, and its complaint-rate rows
+    (and its week's) must go, although no date of the lake falls on it any more. The re-sent order also names
+    another customer: both conversations are derived again."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-27 09:00:00"), msg("2", "c", "agent", "2026-11-27 09:00:30", agent="a1"),
+        msg("3", "d", "customer", "2026-11-27 10:00:00"), msg("4", "d", "agent", "2026-11-27 10:00:30", agent="a1")])
+    write_csv(nights[0] / "orders_1.csv", ORDERS_HEADER, [
+        ("o1", "S1", "c", "2026-11-20 09:05:00", "2026-11-20 09:06:00", "10"),
+        ("o2", "S1", "c", "2026-11-27 09:05:00", "2026-11-27 09:06:00", "10")])
+    write_csv(nights[0] / "complaints_1.csv", COMPLAINTS_HEADER, [
+        ("k1", "S1", "2026-11-27 11:00:00", "service", "2026-11-27 11:30:00", "2026-11-27 12:00:00")])
+    write_csv(nights[1] / "orders_2.csv", ORDERS_HEADER, [("o1", "S1", "d", "2026-11-27 10:05:00",
+                                                           "2026-11-27 10:06:00", "10")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [msg("5", "e", "customer", "2026-11-27 11:00:00")])
+    nightly = Lake(tmp_path / "nightly")
+    jobs.run(nights[0], nightly, Config())
+    assert any(r[1] == "2026-11-20" for r in tables(nightly)["kpi"])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    a, b = tables(nightly), tables(full)
+    same(a, b)
+    assert not any(r[1] in ("2026-11-20", "2026-W47") for r in a["kpi"])
+    assert [(c[0], c[2]) for c in a["conversions"]] == [("o1", "d"), ("o2", "c")]
