@@ -4,10 +4,10 @@ A computation is either full (every table from every file) or an increment over 
 one. An increment recomputes sessions, turns and conversions only for the conversations (shop, customer) that new
 messages or orders touch, finds the days whose sessions, turns, conversions or dated events (ratings, complaints,
 reviews, paid orders, refunds, disputes, feedback, audited bot replies) changed, recomputes the day sums of the KPI
-facts and the day histograms of response times of exactly those days, rolls every grain up again from the day sums,
-and recomputes the percentiles of the periods holding a changed day. Both run the same sql/ files; the increment
-only gives them narrower inputs (DuckDB schemas `delta`, `scoped` and `changed` whose relations shadow the
-lake's), so an increment equals a full computation (tests/test_incremental.py).
+facts and the day histograms of response times of exactly those days, and computes the KPI rows and percentiles of
+the periods holding a changed day or a provisional row from the day sums. Both run the same sql/ files; the
+increment only gives them narrower inputs (DuckDB schemas `delta`, `scoped`, `scope_calendar` and `changed` whose
+relations shadow the lake's), so an increment equals a full computation (tests/test_incremental.py).
 """
 from __future__ import annotations
 
