@@ -101,9 +101,13 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     try:
         resent_orders = bool(superseding_parts(manifest, KINDS["orders"]))
         for name, select in source_views(lake, manifest).items():
-            # Orders resolve their re-sent versions: do that once, not in each of the steps reading them.
-            table_or_view = "TABLE" if name == "orders" and resent_orders else "VIEW"
-            con.execute(f'CREATE {table_or_view} "{name}" AS {select}')
+            if name == "orders" and resent_orders:
+                # Orders resolve their re-sent versions once, not in each of the steps reading them; into a file
+                # rather than a table, whose rows would hold DuckDB's memory through every later sort.
+                resolved = lake.tmp / "orders.parquet"
+                con.execute(f"COPY ({select}) TO {quote(str(resolved))} (FORMAT parquet, COMPRESSION snappy)")
+                select = f"SELECT * FROM read_parquet({quote(str(resolved))})"
+            con.execute(f'CREATE VIEW "{name}" AS {select}')
         support_tables(con, config, manifest.kinds())
         added = None if full else new_files(manifest, config)
         days = replaced = None  # None: a full generation, every file written
