@@ -30,7 +30,7 @@ from .land.lake import Lake, Manifest, quote
 from .land.views import source_views, superseding_parts
 from .measure import measure_days, period_inputs, roll_up_periods
 from .publish import generation
-from .publish.generation import BY_DAY, WHOLE, period_key
+from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
 
 DERIVED_ROWS = ("sessions", "turns", "conversions")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
@@ -133,7 +133,7 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
         else:
             _roll_up_changed_periods(con, lake, manifest, thresholds)
         if replaced is not None:
-            replaced["kpi"] = None if periods is None else {period_key(g, p) for g, p in periods}
+            replaced["kpi"] = None if periods is None else set(periods)
         tables |= generation.write(con, lake, manifest, ("kpi", *WHOLE), replaced)
         kpi_files = ", ".join(quote(str(lake.path(f))) for f in tables["kpi"].values())
         rows = con.execute(f"SELECT count(*) FROM read_parquet([{kpi_files}])").fetchall()[0][0]
@@ -259,10 +259,11 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
 
 
 def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
-                     seen: str | None) -> list[tuple[str, str]] | None:
-    """The (grain, period)s an increment computes again: those holding a changed day, and those with a provisional
-    row (the latest time seen may have closed their window). None, meaning every period, when the latest time seen
-    went back (a re-sent record moved it earlier: rows that were final could be provisional again)."""
+                     seen: str | None) -> list[str] | None:
+    """The (grain, period)s an increment computes again, as the keys of their kpi files: those holding a changed
+    day, and those with a provisional row (the latest time seen may have closed their window). None, meaning every
+    period, when the latest time seen went back (a re-sent record moved it earlier: rows that were final could be
+    provisional again)."""
     before = (manifest.derived or {}).get("seen_until", "unknown")
     if before == "unknown" or (before is not None and (seen is None or seen < before)):
         return None
@@ -276,7 +277,7 @@ def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
     con.execute("""CREATE TABLE changed_periods AS
         SELECT DISTINCT grain, period FROM scope_calendar.calendar
         UNION SELECT DISTINCT grain, period FROM prev_kpi WHERE provisional""")
-    return con.execute("SELECT grain, period FROM changed_periods ORDER BY grain, period").fetchall()
+    return [key for (key,) in con.execute(f"SELECT {BY_PERIOD['kpi']} FROM changed_periods ORDER BY 1").fetchall()]
 
 
 def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,

@@ -34,11 +34,6 @@ WHOLE = ("kpi_distributions", "thresholds")
 PARTITION_FLUSH_ROWS = 10_000
 
 
-def period_key(grain: str, period: str) -> str:
-    """The manifest's key of a period's file of a BY_PERIOD table (as the BY_PERIOD expression gives it)."""
-    return f"{grain}_{period}"
-
-
 def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables: tuple[str, ...],
           replaced: dict[str, set[str] | None] | None, sources: dict[str, str] | None = None) -> dict:
     """Write `tables` of `con` into the new generation's folder (read from `sources[table]` where given); returns
