@@ -27,7 +27,7 @@ from .kpis import UNITS
 from .service_hours import empty_tables
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
-from .land.views import source_views, superseding_parts
+from .land.views import source_views, superseded_sql
 from .measure import measure_days, period_inputs, roll_up_periods
 from .publish import generation
 from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
@@ -99,14 +99,15 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     lake.tmp.mkdir(parents=True, exist_ok=True)
     con = connect(lake, config)
     try:
-        resent_orders = bool(superseding_parts(manifest, KINDS["orders"]))
-        for name, select in source_views(lake, manifest).items():
-            if name == "orders" and resent_orders:
-                # Orders resolve their re-sent versions once, not in each of the steps reading them; into a file
-                # rather than a table, whose rows would hold DuckDB's memory through every later sort.
-                resolved = lake.tmp / "orders.parquet"
-                con.execute(f"COPY ({select}) TO {quote(str(resolved))} (FORMAT parquet, COMPRESSION snappy)")
-                select = f"SELECT * FROM read_parquet({quote(str(resolved))})"
+        # Re-sent keys are resolved once into a small table of the superseded rows, which every read of the kind
+        # drops while it scans (materialising the resolved rows instead cost 1.3-1.9 s per run for 1.9M orders).
+        superseded = {}
+        for name, kind in KINDS.items():
+            select = superseded_sql(lake, manifest, kind)
+            if select:
+                con.execute(f"CREATE TABLE superseded_{name} AS {select}")
+                superseded[name] = f"superseded_{name}"
+        for name, select in source_views(lake, manifest, superseded).items():
             con.execute(f'CREATE VIEW "{name}" AS {select}')
         support_tables(con, config, manifest.kinds())
         added = None if full else new_files(manifest, config)

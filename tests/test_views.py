@@ -7,7 +7,9 @@ from pipeline import jobs
 from pipeline.config import Config
 from pipeline.kinds import KINDS
 from pipeline.land.lake import FileEntry, Lake, Manifest
-from pipeline.land.views import kind_sql, superseding_parts
+import duckdb
+
+from pipeline.land.views import kind_sql, superseded_sql, superseding_parts
 from tests.test_land_ingest import kind_csv, query, row
 
 
@@ -48,7 +50,7 @@ def test_resolved_only_where_key_intervals_meet():
     assert _windowed(_entry(1, "A1", "B5"), night2)  # landed before intervals were recorded: its overall range
 
 
-def test_latest_of_three_arrivals_wins(tmp_path):
+def _three_arrivals(tmp_path) -> Lake:
     files = [
         kind_csv(tmp_path / "o1.csv", "orders", [row("orders", order_id="O1", status="created"),
                                                   row("orders", order_id="O2", status="created"),
@@ -61,5 +63,27 @@ def test_latest_of_three_arrivals_wins(tmp_path):
     lake = Lake(tmp_path / "lake")
     for path in files:
         jobs.ingest_files(lake, [("orders", path)], Config())
-    assert query(lake, "SELECT order_id, status FROM orders ORDER BY order_id") == [
-        ("O1", "shipped"), ("O2", "paid"), ("O3", "created"), ("O9", "created")]
+    return lake
+
+
+LATEST = [("O1", "shipped"), ("O2", "paid"), ("O3", "created"), ("O9", "created")]
+
+
+def test_latest_of_three_arrivals_wins(tmp_path):
+    lake = _three_arrivals(tmp_path)
+    assert query(lake, "SELECT order_id, status FROM orders ORDER BY order_id") == LATEST
+
+
+def test_superseded_rows_table_resolves_like_the_view(tmp_path):
+    """The computation drops the superseded rows listed once in a table; the warehouse view finds them itself."""
+    lake = _three_arrivals(tmp_path)
+    manifest = lake.manifest()
+    con = duckdb.connect()
+    superseded = con.execute(f"SELECT _key, _seq FROM ({superseded_sql(lake, manifest, KINDS['orders'])}) "
+                             "ORDER BY _seq, _key").fetchall()
+    assert [(key.split("|")[-1], seq) for key, seq in superseded] == [("O1", 1), ("O2", 1), ("O1", 2)]
+    con.execute(f"CREATE TABLE superseded AS {superseded_sql(lake, manifest, KINDS['orders'])}")
+    select = kind_sql(lake, manifest, KINDS["orders"], "superseded")
+    assert "superseded AS s" in select
+    assert con.execute(f"SELECT order_id, status FROM ({select}) ORDER BY order_id").fetchall() == LATEST
+    assert superseded_sql(lake, manifest, KINDS["messages"]) is None

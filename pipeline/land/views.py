@@ -35,7 +35,9 @@ def _empty(cols: list[tuple[str, str]]) -> str:
     return "SELECT " + ", ".join(f'CAST(NULL AS {t}) AS "{n}"' for n, t in cols) + " WHERE false"
 
 
-def kind_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str:
+def kind_sql(lake: Lake, manifest: Manifest, kind: Kind, superseded: str | None = None) -> str:
+    """The kind's rows, each key's latest version only. `superseded` names a table holding superseded_sql's rows,
+    when the caller has computed them once for many reads."""
     parts = manifest.parts(kind.name)
     cols = columns(kind)
     if not parts:
@@ -44,12 +46,25 @@ def kind_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str:
     # union_by_name: parts landed before a kind gained an optional column (complaints.agreed_at) read it as null
     source = f"SELECT {select} FROM read_parquet({_files(lake, parts)}, union_by_name = true)"
     later = superseding_parts(manifest, kind) if kind.keep == "last" else []
-    if later:
+    if later and superseded:
+        source += f" AS p WHERE NOT EXISTS (SELECT 1 FROM {superseded} AS s WHERE s._key = p._key AND s._seq = p._seq)"
+    elif later:
         # The latest version of a key is the one no later part holds (a part holds a key once): an anti-join with
         # just the parts that can hold an earlier part's keys, rather than a window over every row.
         source += (f" AS p WHERE NOT EXISTS (SELECT 1 FROM read_parquet({_files(lake, later)}) AS q"
                    " WHERE q._key = p._key AND q._seq > p._seq)")
     return source
+
+
+def superseded_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str | None:
+    """The (_key, _seq) of the rows a later part re-sends, or None when no part can. They are few (a night's
+    re-sent keys), so a table of them lets each reader drop them by a small anti-join while it scans."""
+    later = superseding_parts(manifest, kind) if kind.keep == "last" else []
+    if not later:
+        return None
+    return (f"SELECT p._key, p._seq FROM read_parquet({_files(lake, manifest.parts(kind.name))}) AS p "
+            f"WHERE EXISTS (SELECT 1 FROM read_parquet({_files(lake, later)}) AS q "
+            "WHERE q._key = p._key AND q._seq > p._seq)")
 
 
 def superseding_parts(manifest: Manifest, kind: Kind) -> list[str]:
@@ -67,8 +82,9 @@ def rejects_sql(lake: Lake, manifest: Manifest) -> str:
     return f"SELECT * FROM read_parquet({_files(lake, parts)})"
 
 
-def source_views(lake: Lake, manifest: Manifest) -> dict[str, str]:
-    """View name → SELECT for every kind and the rejects."""
-    views = {name: kind_sql(lake, manifest, kind) for name, kind in KINDS.items()}
+def source_views(lake: Lake, manifest: Manifest, superseded: dict[str, str] | None = None) -> dict[str, str]:
+    """View name → SELECT for every kind and the rejects; `superseded`: kind → the table of its superseded rows."""
+    superseded = superseded or {}
+    views = {name: kind_sql(lake, manifest, kind, superseded.get(name)) for name, kind in KINDS.items()}
     views["rejects"] = rejects_sql(lake, manifest)
     return views
