@@ -7,7 +7,7 @@
 -- Each (shop, agent, family, clock) series and each (grain, period) is numbered first (a few thousand rows), and the
 -- pair is packed into one integer key (series_no * stride + period_no), so that the big grouping and the window work
 -- on one integer instead of six text columns (at 10M messages: 9.6 s with the text columns, 6.7 s with two integers,
--- 4.8 s with one).
+-- 4.8 s with one). Months, quarters and years are summed from month histograms rather than from every day again.
 WITH series AS (
     -- shop rows (agent null) and agent rows
     SELECT shop_id, agent_id, family, clock,
@@ -26,9 +26,18 @@ stride AS (
     SELECT count(*) + 1 AS stride FROM periods
 ),
 days AS (
-    SELECT c.on_date, p.period_no, st.stride
+    SELECT c.on_date, c.grain, p.period_no, st.stride
     FROM calendar AS c JOIN periods AS p ON p.grain = c.grain AND p.period = c.period
     CROSS JOIN stride AS st
+),
+month_days AS (
+    SELECT DISTINCT on_date, CAST(date_trunc('month', on_date) AS DATE) AS month_start
+    FROM days WHERE grain IN ('month', 'quarter', 'year')
+),
+month_periods AS (
+    -- a month lies in one quarter and one year, and every day of it with facts is in their periods
+    SELECT DISTINCT CAST(date_trunc('month', on_date) AS DATE) AS month_start, period_no, stride
+    FROM days WHERE grain IN ('month', 'quarter', 'year')
 ),
 numbered AS (
     SELECT s.series_no, h.on_date, h.seconds, h.observations
@@ -39,10 +48,23 @@ numbered AS (
     FROM kpi_histograms AS h
     JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id = h.agent_id
 ),
+month_histogram AS (
+    SELECT n.series_no, m.month_start, n.seconds, sum(n.observations) AS observations
+    FROM numbered AS n JOIN month_days AS m ON m.on_date = n.on_date
+    GROUP BY n.series_no, m.month_start, n.seconds
+),
+placed AS (
+    -- days into their day and week; months (already summed) into their month, quarter and year
+    SELECT n.series_no * d.stride + d.period_no AS key, n.seconds, n.observations
+    FROM numbered AS n JOIN days AS d ON d.on_date = n.on_date AND d.grain IN ('day', 'week')
+    UNION ALL
+    SELECT h.series_no * m.stride + m.period_no, h.seconds, h.observations
+    FROM month_histogram AS h JOIN month_periods AS m ON m.month_start = h.month_start
+),
 histogram AS (
-    SELECT n.series_no * d.stride + d.period_no AS key, n.seconds, sum(n.observations) AS observations
-    FROM numbered AS n JOIN days AS d ON d.on_date = n.on_date
-    GROUP BY n.series_no * d.stride + d.period_no, n.seconds
+    SELECT key, seconds, sum(observations) AS observations
+    FROM placed
+    GROUP BY key, seconds
 ),
 running AS (
     SELECT

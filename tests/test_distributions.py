@@ -267,3 +267,30 @@ def test_capped_unanswered_turns_in_the_service_clock_distribution(built):
         assert_rows(b.kpi("response_p90_seconds", clock=clock), {"2026-11-27": (380.0, None, 5.0, "unrated", False)})
         assert_rows(b.kpi("response_p90_seconds", agent="a1", clock=clock),
                     {"2026-11-27": (435.0, None, 4.0, "unrated", False)})
+
+
+def test_quarter_and_year_percentiles_sum_their_months_and_weeks_cross_months_and_years(built):
+    # FRT seconds: 2026-03-10: 1 | 10-15: 100 | 11-30 (Mon): 5 | 12-01: 20 | 12-31 (Thu): 7 | 2027-01-01: 3, 01-02: 50
+    b = built(messages=(
+        answered("c1", "2026-03-10 10:00:00", 1, "a1") + answered("c2", "2026-10-15 10:00:00", 100, "a1")
+        + answered("c3", "2026-11-30 10:00:00", 5, "a1") + answered("c4", "2026-12-01 10:00:00", 20, "a1")
+        + answered("c5", "2026-12-31 10:00:00", 7, "a1") + answered("c6", "2027-01-01 10:00:00", 3, "a1")
+        + answered("c7", "2027-01-02 10:00:00", 50, "a1")))
+    median = {period: row[0] for period, row in b.kpi("frt_median_seconds", "quarter").items()}
+    p90 = {period: row[0] for period, row in b.kpi("frt_p90_seconds", "quarter").items()}
+    # Q4 [5, 7, 20, 100]: median h = 1.5: 7 + 0.5·13 = 13.5; p90 h = 2.7: 20 + 0.7·80 = 76.   Q1 2027 [3, 50].
+    assert median == pytest.approx({"2026-Q1": 1.0, "2026-Q4": 13.5, "2027-Q1": 26.5})
+    assert p90 == pytest.approx({"2026-Q1": 1.0, "2026-Q4": 76.0, "2027-Q1": 45.3})
+    # 2026 [1, 5, 7, 20, 100]: median 7; p90 h = 3.6: 20 + 0.6·80 = 68.
+    assert_rows(b.kpi("frt_median_seconds", "year"), {"2026": (7.0, None, 5.0, "unrated", False),
+                                                     "2027": (26.5, None, 2.0, "unrated", False)})
+    assert_rows(b.kpi("frt_p90_seconds", "year"), {"2026": (68.0, None, 5.0, "unrated", False),
+                                                  "2027": (45.3, None, 2.0, "unrated", False)})
+    # December [7, 20]: 13.5 and 18.7.  W49 (Nov 30 - Dec 6) [5, 20]: 12.5 and 18.5.
+    # W53 (Dec 28 - Jan 3, ISO year 2026) [3, 7, 50]: median 7; p90 h = 1.8: 7 + 0.8·43 = 41.4.
+    assert b.kpi("frt_median_seconds", "month")["2026-12"][0] == pytest.approx(13.5)
+    assert b.kpi("frt_p90_seconds", "month")["2026-12"][0] == pytest.approx(18.7)
+    weeks = b.kpi("frt_median_seconds", "week")
+    assert (weeks["2026-W49"][0], weeks["2026-W53"][0]) == pytest.approx((12.5, 7.0))
+    weeks = b.kpi("frt_p90_seconds", "week")
+    assert (weeks["2026-W49"][0], weeks["2026-W53"][0]) == pytest.approx((18.5, 41.4))

@@ -254,3 +254,24 @@ def test_a_day_left_without_facts_loses_its_rows(tmp_path):
     same(a, b)
     assert not any(r[1] in ("2026-11-20", "2026-W47") for r in a["kpi"])
     assert [(c[0], c[2]) for c in a["conversions"]] == [("o1", "d"), ("o2", "c")]
+
+
+def test_an_increment_recomputes_quarter_and_year_percentiles_from_every_month(tmp_path):
+    """A December night changes the quarter and the year: their percentiles must still count October and November,
+    whose days are in the increment's calendar through the quarter and year only."""
+    from tests.test_distributions import answered
+
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        *answered("c1", "2026-10-15 10:00:00", 100, "a1"), *answered("c2", "2026-11-30 10:00:00", 5, "a1"),
+        *answered("c3", "2026-11-30 11:00:00", 9, "a2")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        *answered("c4", "2026-12-01 10:00:00", 20, "a1"), *answered("c5", "2026-12-02 10:00:00", 7, "a2")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    recomputed = nightly.manifest().derived["recomputed_periods"]
+    assert "quarter_2026-Q4" in recomputed and "month_2026-10" not in recomputed, recomputed
+    a, b = tables(nightly), tables(full)
+    same(a, b)
+    # Q4 [5, 7, 9, 20, 100]: median 9; p90 h = 3.6: 20 + 0.6·80 = 68.
+    assert kpi_row(a["kpi"], "2026-Q4", "frt_median_seconds")[6] == 9.0
+    assert kpi_row(a["kpi"], "2026-Q4", "frt_p90_seconds")[6] == pytest.approx(68.0)
