@@ -89,7 +89,7 @@ def instrument(statements: bool = False) -> None:
     _wrap(ingest, "_land_file", lambda con, lake, manifest, landed, kind, *a, **k: f"land {kind.name}")
     _wrap(ingest, "_stage", lambda frame, kind, *a, **k: f"  normalise {kind.name}")
     _wrap(ingest, "sha256_of", "  hash")
-    _wrap(validate, "validate_parquet", "  pandera")
+    _wrap(validate, "validate_parquet", lambda path, model, *a, **k: f"  pandera {model.__name__}")
     for module in (ingest, generation):
         module.validate_parquet = validate.validate_parquet
     _wrap(generation, "write", "write generation")
@@ -101,7 +101,7 @@ def instrument(statements: bool = False) -> None:
     _wrap(jobs, "refresh_warehouse", "warehouse")
     if statements:
         connect = compute.connect
-        compute.connect = lambda *a, **k: _TimedConnection(connect(*a, **k))
+        compute.connect = ingest.connect = lambda *a, **k: _TimedConnection(connect(*a, **k))
 
 
 def main() -> None:
