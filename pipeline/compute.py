@@ -122,9 +122,12 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
         # The day tables are written first and dropped: the roll-up reads the day sums only. (The increment's
         # roll-up needs every day's sums; the changed days' alone are written.)
         sources = {table: f"scoped.{table}" for table in DAY_SUMS} if days is not None else {}
-        tables = generation.write(con, lake, manifest, tuple(BY_DAY), replaced, sources)
-        for table in DERIVED_ROWS:
-            con.execute(f"DROP TABLE {table}")
+        tables = {}
+        for table in BY_DAY:
+            # One at a time, each row table dropped once written: its memory goes to the next one's write.
+            tables |= generation.write(con, lake, manifest, (table,), replaced, sources)
+            if table in DERIVED_ROWS:
+                con.execute(f"DROP TABLE {table}")
         period_inputs(con)
         seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
         periods = None if days is None else _changed_periods(con, lake, manifest, seen)
