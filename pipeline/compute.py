@@ -27,7 +27,7 @@ from .kpis import UNITS
 from .service_hours import empty_tables
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
-from .land.views import source_views, superseded_sql
+from .land.views import sharing_keys, source_views, superseded_sql
 from .measure import measure_days, period_inputs, roll_up_periods
 from .publish import generation
 from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
@@ -168,10 +168,11 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     those days."""
     for table in DERIVED:
         con.execute(f"CREATE VIEW prev_{table} AS {generation.read_sql(lake, manifest, table)}")
-    everything = {f.seq for f in manifest.files}
     conversation = "shop_id, customer_id"
     no_conversation = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS VARCHAR) AS customer_id"
-    every_order = _scan(_parts(lake, manifest, everything, "orders"), f"order_id, {conversation}",
+    # Every version of a new key lies in the parts whose key intervals meet the new parts': only those are read.
+    every_order = _scan(_parts(lake, manifest, sharing_keys(manifest, "orders", added), "orders"),
+                        f"order_id, {conversation}",
                         f"CAST(NULL AS VARCHAR) AS order_id, {no_conversation}")
     new_orders = _scan(_parts(lake, manifest, added, "orders"), "order_id", "CAST(NULL AS VARCHAR) AS order_id")
     con.execute(f"""
@@ -210,7 +211,7 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                                 "CAST(NULL AS DATE) AS d"))
     for kind, (key, column) in replaced.items():
         new_keys = _scan(_parts(lake, manifest, added, kind), key, f"CAST(NULL AS VARCHAR) AS {key}")
-        every_version = _scan(_parts(lake, manifest, everything, kind), f"{key}, {column}",
+        every_version = _scan(_parts(lake, manifest, sharing_keys(manifest, kind, added), kind), f"{key}, {column}",
                               f"CAST(NULL AS VARCHAR) AS {key}, CAST(NULL AS TIMESTAMP) AS {column}")
         event_days.append(f"SELECT CAST(v.{column} AS DATE) AS d FROM ({every_version}) AS v "
                           f"WHERE v.{key} IN ({new_keys})")

@@ -87,3 +87,22 @@ def test_superseded_rows_table_resolves_like_the_view(tmp_path):
     assert "superseded AS s" in select
     assert con.execute(f"SELECT order_id, status FROM ({select}) ORDER BY order_id").fetchall() == LATEST
     assert superseded_sql(lake, manifest, KINDS["messages"]) is None
+
+
+def test_every_version_of_a_key_lies_in_the_parts_sharing_keys():
+    from pipeline.land.views import sharing_keys
+
+    parts = [_entry(1, "O1", "O5"), _entry(2, "O6", "O9"), _entry(3, "O5", "O5"), _entry(4, "P1", "P2"),
+             _entry(5, None, None, accepted=0), _entry(6, None, None)]
+    manifest = Manifest(files=parts[:5])
+    assert sharing_keys(manifest, "orders", {3}) == {1, 3}  # O5 may be in part 1, not in 2 or 4; 5 is empty
+    assert sharing_keys(manifest, "orders", {4}) == {4}
+    assert sharing_keys(manifest, "orders", {2, 4}) == {2, 4}
+    assert sharing_keys(manifest, "messages", {3}) == set()
+    assert sharing_keys(Manifest(files=parts), "orders", {4}) == {4, 6}  # a part without recorded keys: any key
+
+
+def test_superseded_rows_are_read_from_the_parts_sharing_keys_only():
+    manifest = Manifest(files=[_entry(1, "O1", "O5"), _entry(2, "O6", "O9"), _entry(3, "O5", "O5")])
+    select = superseded_sql(Lake(Path("/lake")), manifest, KINDS["orders"])
+    assert "000001.parquet" in select and "000003.parquet" in select and "000002.parquet" not in select

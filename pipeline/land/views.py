@@ -6,7 +6,7 @@ complaints and targets keep every arrival and the view picks the latest (highest
 from __future__ import annotations
 
 from ..kinds import KINDS, Kind
-from .intervals import meeting_an_earlier
+from .intervals import may_share_keys, meeting_an_earlier
 from .lake import Lake, Manifest, quote
 
 _SQL_TYPES = {
@@ -56,13 +56,25 @@ def kind_sql(lake: Lake, manifest: Manifest, kind: Kind, superseded: str | None 
     return source
 
 
+def sharing_keys(manifest: Manifest, kind: str, seqs: set[int]) -> set[int]:
+    """The parts of `kind` (sequence numbers) that may hold a key some part in `seqs` holds, those parts included:
+    where every version of their keys lies, found from the key intervals without reading any part."""
+    parts = [f for f in manifest.files if f.kind == kind and f.data and f.accepted]
+    covers = [f.key_cover() for f in parts if f.seq in seqs]
+    return {f.seq for f in parts if f.seq in seqs or any(may_share_keys(f.key_cover(), c) for c in covers)}
+
+
 def superseded_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str | None:
     """The (_key, _seq) of the rows a later part re-sends, or None when no part can. They are few (a night's
-    re-sent keys), so a table of them lets each reader drop them by a small anti-join while it scans."""
+    re-sent keys), so a table of them lets each reader drop them by a small anti-join while it scans. Only the parts
+    that may share a key with a superseding part are read."""
     later = superseding_parts(manifest, kind) if kind.keep == "last" else []
     if not later:
         return None
-    return (f"SELECT p._key, p._seq FROM read_parquet({_files(lake, manifest.parts(kind.name))}) AS p "
+    later_seqs = {f.seq for f in manifest.files if f.kind == kind.name and f.data in later}
+    meeting = sharing_keys(manifest, kind.name, later_seqs)
+    candidates = [f.data for f in manifest.files if f.kind == kind.name and f.data and f.seq in meeting]
+    return (f"SELECT p._key, p._seq FROM read_parquet({_files(lake, candidates)}) AS p "
             f"WHERE EXISTS (SELECT 1 FROM read_parquet({_files(lake, later)}) AS q "
             "WHERE q._key = p._key AND q._seq > p._seq)")
 
