@@ -294,17 +294,38 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
     """kpi and kpi_distributions of the changed periods, by the same sql/ files over a calendar narrowed to them
     (schema `changed`). kpi then holds just those periods' rows (the other periods' files are kept);
     kpi_distributions, stored whole, every period's: the changed periods' computed again from their days'
-    histograms (percentiles cannot be summed), the others' as they were."""
+    histograms (percentiles cannot be summed), the others' as they were. Within a changed period only the shops
+    whose day histograms differ on a changed day can have other percentiles: only theirs are computed again, the
+    other shops' rows are kept."""
     con.execute("CREATE SCHEMA changed")
     con.execute("""CREATE TABLE changed.calendar AS
         SELECT c.* FROM main.calendar AS c
         WHERE EXISTS (SELECT 1 FROM changed_periods AS p WHERE p.grain = c.grain AND p.period = c.period)""")
-    sqlfiles.in_schema(con, "changed", lambda: (roll_up_periods(con), band(con, thresholds)))
     in_changed = "EXISTS (SELECT 1 FROM changed_periods AS c WHERE c.grain = {t}.grain AND c.period = {t}.period)"
+    days = [r[0] for r in con.execute("SELECT d FROM scope_days").fetchall()]
+    was = generation.read_sql(lake, manifest, "kpi_histograms", days)
+    was = was or "SELECT * FROM scoped.kpi_histograms WHERE false"
+    con.execute(f"""CREATE TABLE changed_shops AS
+        SELECT DISTINCT shop_id FROM (
+            (SELECT * FROM scoped.kpi_histograms EXCEPT SELECT * FROM ({was}) AS w)
+            UNION ALL (SELECT * FROM ({was}) AS w EXCEPT SELECT * FROM scoped.kpi_histograms)
+        ) AS differ""")
+    con.execute("""CREATE VIEW changed.kpi_histograms AS
+        SELECT * FROM main.kpi_histograms AS h WHERE h.shop_id IN (SELECT shop_id FROM changed_shops)""")
+    con.execute(f"CREATE VIEW prev_kpi_distributions AS {generation.read_sql(lake, manifest, 'kpi_distributions')}")
+
+    def keep_other_shops() -> None:
+        con.execute(f"""CREATE TABLE changed.kpi_distributions_of_all AS
+            SELECT * FROM changed.kpi_distributions
+            UNION ALL SELECT * FROM prev_kpi_distributions AS p
+            WHERE {in_changed.format(t='p')} AND p.shop_id NOT IN (SELECT shop_id FROM changed_shops)""")
+        con.execute("DROP TABLE changed.kpi_distributions")
+        con.execute("ALTER TABLE changed.kpi_distributions_of_all RENAME TO kpi_distributions")
+
+    sqlfiles.in_schema(con, "changed", lambda: (roll_up_periods(con), keep_other_shops(), band(con, thresholds)))
     # kpi_target gives a row for every target: only the changed periods' are new.
     con.execute(f"CREATE TABLE kpi AS SELECT * FROM changed.kpi AS k WHERE {in_changed.format(t='k')}")
     con.execute("CREATE TABLE thresholds AS SELECT * FROM changed.thresholds")
-    con.execute(f"CREATE VIEW prev_kpi_distributions AS {generation.read_sql(lake, manifest, 'kpi_distributions')}")
     con.execute(f"""CREATE TABLE kpi_distributions AS
         SELECT * FROM prev_kpi_distributions AS p WHERE NOT {in_changed.format(t='p')}
         UNION ALL SELECT * FROM changed.kpi_distributions""")

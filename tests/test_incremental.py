@@ -275,3 +275,25 @@ def test_an_increment_recomputes_quarter_and_year_percentiles_from_every_month(t
     # Q4 [5, 7, 9, 20, 100]: median 9; p90 h = 3.6: 20 + 0.6·80 = 68.
     assert kpi_row(a["kpi"], "2026-Q4", "frt_median_seconds")[6] == 9.0
     assert kpi_row(a["kpi"], "2026-Q4", "frt_p90_seconds")[6] == pytest.approx(68.0)
+
+
+def test_an_increment_keeps_the_percentiles_of_shops_no_changed_day_touches(tmp_path):
+    """Night 2 brings S2's messages only: S1's month percentiles are kept, S2's computed again, as a full run has
+    them."""
+    from tests.test_distributions import answered
+
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        *answered("c1", "2026-11-02 10:00:00", 4, "a1", shop="S1"), *answered("c2", "2026-11-03 10:00:00", 30, "a1", shop="S1"),
+        *answered("c3", "2026-11-03 10:00:00", 8, "b1", shop="S2")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        *answered("c4", "2026-11-03 11:00:00", 20, "b2", shop="S2"), *answered("c5", "2026-11-04 10:00:00", 2, "b1", shop="S2")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    a, b = tables(nightly), tables(full)
+    same(a, b)
+    month = {(r[3], r[5]): r[6] for r in a["kpi"] if r[1] == "2026-11" and r[4] is None and r[-1] == "wall"}
+    # S1 [4, 30]: median 17, p90 4 + 0.9·26 = 27.4.   S2 [2, 8, 20]: median 8, p90 h = 1.8: 8 + 0.8·12 = 17.6.
+    assert month[("S1", "frt_median_seconds")] == pytest.approx(17.0)
+    assert month[("S1", "frt_p90_seconds")] == pytest.approx(27.4)
+    assert month[("S2", "frt_median_seconds")] == pytest.approx(8.0)
+    assert month[("S2", "frt_p90_seconds")] == pytest.approx(17.6)
