@@ -4,10 +4,11 @@
 -- Linear interpolation between order statistics: with the n values sorted x_0 <= ... <= x_(n-1) and h = (n-1)q,
 -- the q-quantile is x_floor(h) + (h - floor(h)) (x_ceil(h) - x_floor(h)); x_r is the smallest value whose running
 -- count exceeds r.
--- Each (shop, agent, family, clock) series and each (grain, period) is numbered first (a few thousand rows), and the
--- pair is packed into one integer key (series_no * stride + period_no), so that the big grouping and the window work
+-- Each (shop, agent, family, clock) series and each span of dates is numbered first (a few thousand rows), and the
+-- pair is packed into one integer key (series_no * stride + span_no), so that the big grouping and the window work
 -- on one integer instead of six text columns (at 10M messages: 9.6 s with the text columns, 6.7 s with two integers,
--- 4.8 s with one). Months, quarters and years are summed from month histograms rather than from every day again.
+-- 4.8 s with one). Months, quarters and years are summed from month histograms rather than from every day again,
+-- and periods over the same dates share one computation (3.2-3.9 s).
 WITH series AS (
     -- shop rows (agent null) and agent rows
     SELECT shop_id, agent_id, family, clock,
@@ -19,25 +20,36 @@ WITH series AS (
     ) AS s
 ),
 periods AS (
-    SELECT grain, period, row_number() OVER (ORDER BY grain, period) AS period_no
-    FROM (SELECT DISTINCT grain, period FROM calendar) AS p
+    SELECT grain, period, min(on_date) AS first_day, max(on_date) AS last_day
+    FROM calendar
+    GROUP BY grain, period
+),
+spans AS (
+    -- periods over the same dates (a first month that is all its quarter and year so far, a week of one day) have
+    -- the same distribution: it is computed once, for their span of dates. A span of a month, quarter or year holds
+    -- whole months (every date with facts of each) and is summed from month histograms; the others from days.
+    SELECT first_day, last_day,
+           max(CASE WHEN grain IN ('month', 'quarter', 'year') THEN 1 ELSE 0 END) AS of_months,
+           row_number() OVER (ORDER BY first_day, last_day) AS span_no
+    FROM periods
+    GROUP BY first_day, last_day
 ),
 stride AS (
-    SELECT count(*) + 1 AS stride FROM periods
+    SELECT count(*) + 1 AS stride FROM spans
 ),
-days AS (
-    SELECT c.on_date, c.grain, p.period_no, st.stride
-    FROM calendar AS c JOIN periods AS p ON p.grain = c.grain AND p.period = c.period
+span_days AS (
+    SELECT d.on_date, s.span_no, s.of_months, st.stride
+    FROM (SELECT DISTINCT on_date FROM calendar) AS d
+    JOIN spans AS s ON d.on_date BETWEEN s.first_day AND s.last_day
     CROSS JOIN stride AS st
 ),
 month_days AS (
     SELECT DISTINCT on_date, CAST(date_trunc('month', on_date) AS DATE) AS month_start
-    FROM days WHERE grain IN ('month', 'quarter', 'year')
+    FROM span_days WHERE of_months = 1
 ),
-month_periods AS (
-    -- a month lies in one quarter and one year, and every day of it with facts is in their periods
-    SELECT DISTINCT CAST(date_trunc('month', on_date) AS DATE) AS month_start, period_no, stride
-    FROM days WHERE grain IN ('month', 'quarter', 'year')
+month_spans AS (
+    SELECT DISTINCT CAST(date_trunc('month', on_date) AS DATE) AS month_start, span_no, stride
+    FROM span_days WHERE of_months = 1
 ),
 numbered AS (
     SELECT s.series_no, h.on_date, h.seconds, h.observations
@@ -55,11 +67,11 @@ month_histogram AS (
 ),
 placed AS (
     -- days into their day and week; months (already summed) into their month, quarter and year
-    SELECT n.series_no * d.stride + d.period_no AS key, n.seconds, n.observations
-    FROM numbered AS n JOIN days AS d ON d.on_date = n.on_date AND d.grain IN ('day', 'week')
+    SELECT n.series_no * d.stride + d.span_no AS key, n.seconds, n.observations
+    FROM numbered AS n JOIN span_days AS d ON d.on_date = n.on_date AND d.of_months = 0
     UNION ALL
-    SELECT h.series_no * m.stride + m.period_no, h.seconds, h.observations
-    FROM month_histogram AS h JOIN month_periods AS m ON m.month_start = h.month_start
+    SELECT h.series_no * m.stride + m.span_no, h.seconds, h.observations
+    FROM month_histogram AS h JOIN month_spans AS m ON m.month_start = h.month_start
 ),
 histogram AS (
     SELECT key, seconds, sum(observations) AS observations
@@ -93,7 +105,7 @@ order_statistics AS (
 ),
 unpacked AS (
     -- stride is at least 1: NULLIF only states it for Spark's ANSI mode
-    SELECT o.*, o.key % NULLIF(st.stride, 0) AS period_no,
+    SELECT o.*, o.key % NULLIF(st.stride, 0) AS span_no,
            CAST((o.key - o.key % NULLIF(st.stride, 0)) / NULLIF(st.stride, 0) AS BIGINT) AS series_no
     FROM order_statistics AS o CROSS JOIN stride AS st
 )
@@ -103,4 +115,5 @@ SELECT
     o.lo90 + (o.h90 - floor(o.h90)) * (o.hi90 - o.lo90) AS p90_seconds
 FROM unpacked AS o
 JOIN series AS s ON s.series_no = o.series_no
-JOIN periods AS p ON p.period_no = o.period_no
+JOIN spans AS sp ON sp.span_no = o.span_no
+JOIN periods AS p ON p.first_day = sp.first_day AND p.last_day = sp.last_day

@@ -73,6 +73,17 @@ def _unwrap(node: exp.Expression | None) -> exp.Expression | None:
     return node
 
 
+def _orders_by_its_groups(window: exp.Window, keys: list) -> bool:
+    """Whether the window's ORDER BY holds every GROUP BY key of the SELECT it is computed in (its rows are the
+    groups, so those keys tie on no two rows)."""
+    select = window.find_ancestor(exp.Select)
+    group = select.args.get("group") if select is not None else None
+    if group is None or not group.expressions:
+        return False
+    ordered = {_unwrap(k.this).sql() for k in keys}
+    return all(_unwrap(g).sql() in ordered for g in group.expressions)
+
+
 def _parent(node: exp.Expression) -> exp.Expression | None:
     parent = node.parent
     while isinstance(parent, (exp.Paren, exp.Neg)):
@@ -248,7 +259,9 @@ def violations(sql: str, name: str = "snippet", bool_columns: set[str] = frozens
                     bad("window_order", node, "a ranking or offset window needs ORDER BY with a unique tie-breaker")
                 else:
                     last = _unwrap(keys[-1].this)
-                    if isinstance(last, exp.Literal) or (isinstance(last, exp.Column) and TIME_NAME.search(last.name)):
+                    if _orders_by_its_groups(node, keys):
+                        pass  # the grouped SELECT's keys, each row's own: unique whatever their names
+                    elif isinstance(last, exp.Literal) or (isinstance(last, exp.Column) and TIME_NAME.search(last.name)):
                         bad("window_order", node, f"ORDER BY ends in {last.sql(dialect='duckdb')}, which ties; "
                                                   "end it with a unique key")
             if ordered_frame and (spec is None or str(spec.args.get("kind", "")).lower() != "rows"):
@@ -345,6 +358,7 @@ BANNED = [
     ("window_order", "SELECT row_number() OVER (PARTITION BY a) AS r FROM t"),
     ("window_order", "SELECT lag(x) OVER (PARTITION BY a) AS p FROM t"),
     ("window_order", "SELECT row_number() OVER (PARTITION BY a ORDER BY b, sent_at) AS r FROM t"),
+    ("window_order", "SELECT a, sent_at, row_number() OVER (ORDER BY sent_at) AS r FROM t GROUP BY a, sent_at"),
     ("window_order", "SELECT lag(x) OVER w AS p FROM t WINDOW w AS (PARTITION BY a)"),
     ("window_frame", "SELECT sum(x) OVER (PARTITION BY a ORDER BY id) AS s FROM t"),
     ("window_frame", "SELECT sum(x) OVER (PARTITION BY a ORDER BY id RANGE BETWEEN UNBOUNDED PRECEDING "
@@ -378,6 +392,8 @@ ALLOWED = [
     "SELECT CAST(date_trunc('month', ts) AS DATE) AS m, strftime(d, '%Y-%m') AS p, "
     "CAST(d + INTERVAL 1 DAY AS DATE) AS e FROM t QUALIFY row_number() OVER (PARTITION BY a ORDER BY id) = 1",
     "SELECT x FROM t WHERE x > $gap_us",
+    "SELECT first_day, last_day, row_number() OVER (ORDER BY first_day, last_day) AS n FROM t "
+    "GROUP BY first_day, last_day",
 ]
 
 
