@@ -310,8 +310,11 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
             (SELECT * FROM scoped.kpi_histograms EXCEPT SELECT * FROM ({was}) AS w)
             UNION ALL (SELECT * FROM ({was}) AS w EXCEPT SELECT * FROM scoped.kpi_histograms)
         ) AS differ""")
-    con.execute("""CREATE VIEW changed.kpi_histograms AS
-        SELECT * FROM main.kpi_histograms AS h WHERE h.shop_id IN (SELECT shop_id FROM changed_shops)""")
+    (unchanged,) = con.execute("""SELECT count(*) FROM (SELECT DISTINCT shop_id FROM main.kpi_histograms) AS h
+        WHERE h.shop_id NOT IN (SELECT shop_id FROM changed_shops)""").fetchone()
+    # Read four times by kpi_distributions: the filter only where it leaves some shop out.
+    con.execute("CREATE VIEW changed.kpi_histograms AS SELECT * FROM main.kpi_histograms AS h"
+                + (" WHERE h.shop_id IN (SELECT shop_id FROM changed_shops)" if unchanged else ""))
     con.execute(f"CREATE VIEW prev_kpi_distributions AS {generation.read_sql(lake, manifest, 'kpi_distributions')}")
 
     def keep_other_shops() -> None:
