@@ -10,7 +10,7 @@ FACT_FAMILIES = ("kpi_facts_service", "kpi_facts_ratings", "kpi_facts_complaints
 DAY_STEPS = ("response_times", *FACT_FAMILIES, "kpi_facts", "kpi_histograms")
 # What every grain's values need besides the day sums: the periods of each date, and the latest time seen.
 PERIOD_INPUTS = ("calendar", "seen")
-PERIOD_STEPS = ("kpi_target", "kpi_values", "kpi_distributions")
+PERIOD_STEPS = ("kpi_target", "period_spans", "kpi_values", "kpi_distributions")
 ROLL_UP_STEPS = PERIOD_INPUTS + PERIOD_STEPS
 STEPS = DAY_STEPS + ROLL_UP_STEPS
 # Fact-grain relations are read by the day sums only (kpi_facts, kpi_histograms): views, so they are never stored.
