@@ -135,7 +135,7 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             roll_up_periods(con)
             band(con, thresholds)
         else:
-            _roll_up_changed_periods(con, lake, manifest, thresholds)
+            _roll_up_changed_periods(con, lake, manifest, thresholds, days)
         if replaced is not None:
             replaced["kpi"] = None if periods is None else set(periods)
         tables |= generation.write(con, lake, manifest, ("kpi", *WHOLE), replaced)
@@ -252,8 +252,9 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                          ("feedback", "received_at"), ("bot_answers", "answered_at")):
         # The range of the days as constants too: parts arrive in time order, so the Parquet row groups outside it
         # are skipped by their statistics instead of read.
+        after = days[-1] + timedelta(days=1) if days else None
         within = (f"v.{column} >= CAST(DATE '{days[0].isoformat()}' AS TIMESTAMP) AND "
-                  f"v.{column} < CAST(DATE '{(days[-1] + timedelta(days=1)).isoformat()}' AS TIMESTAMP) AND " if days else "")
+                  f"v.{column} < CAST(DATE '{after.isoformat()}' AS TIMESTAMP) AND " if days else "")
         con.execute(f"CREATE VIEW scoped.{view} AS SELECT * FROM main.{view} v "
                     f"WHERE {within}{on_day.format(c=f'CAST(v.{column} AS DATE)')}")
     sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
@@ -290,7 +291,7 @@ def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
 
 
 def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
-                             thresholds: pl.DataFrame) -> None:
+                             thresholds: pl.DataFrame, days: list[date]) -> None:
     """kpi and kpi_distributions of the changed periods, by the same sql/ files over a calendar narrowed to them
     (schema `changed`). kpi then holds just those periods' rows (the other periods' files are kept);
     kpi_distributions, stored whole, every period's: the changed periods' computed again from their days'
@@ -302,7 +303,6 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
         SELECT c.* FROM main.calendar AS c
         WHERE EXISTS (SELECT 1 FROM changed_periods AS p WHERE p.grain = c.grain AND p.period = c.period)""")
     in_changed = "EXISTS (SELECT 1 FROM changed_periods AS c WHERE c.grain = {t}.grain AND c.period = {t}.period)"
-    days = [r[0] for r in con.execute("SELECT d FROM scope_days").fetchall()]
     was = generation.read_sql(lake, manifest, "kpi_histograms", days)
     was = was or "SELECT * FROM scoped.kpi_histograms WHERE false"
     con.execute(f"""CREATE TABLE changed_shops AS

@@ -287,10 +287,12 @@ def test_an_increment_keeps_the_percentiles_of_shops_no_changed_day_touches(tmp_
 
     nights = [tmp_path / "n1", tmp_path / "n2"]
     write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
-        *answered("c1", "2026-11-02 10:00:00", 4, "a1", shop="S1"), *answered("c2", "2026-11-03 10:00:00", 30, "a1", shop="S1"),
+        *answered("c1", "2026-11-02 10:00:00", 4, "a1", shop="S1"),
+        *answered("c2", "2026-11-03 10:00:00", 30, "a1", shop="S1"),
         *answered("c3", "2026-11-03 10:00:00", 8, "b1", shop="S2")])
     write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
-        *answered("c4", "2026-11-03 11:00:00", 20, "b2", shop="S2"), *answered("c5", "2026-11-04 10:00:00", 2, "b1", shop="S2")])
+        *answered("c4", "2026-11-03 11:00:00", 20, "b2", shop="S2"),
+        *answered("c5", "2026-11-04 10:00:00", 2, "b1", shop="S2")])
     nightly, full = nightly_and_full(tmp_path, nights, Config())
     a, b = tables(nightly), tables(full)
     same(a, b)

@@ -261,7 +261,8 @@ def violations(sql: str, name: str = "snippet", bool_columns: set[str] = frozens
                     last = _unwrap(keys[-1].this)
                     if _orders_by_its_groups(node, keys):
                         pass  # the grouped SELECT's keys, each row's own: unique whatever their names
-                    elif isinstance(last, exp.Literal) or (isinstance(last, exp.Column) and TIME_NAME.search(last.name)):
+                    elif isinstance(last, exp.Literal) or (
+                            isinstance(last, exp.Column) and TIME_NAME.search(last.name)):
                         bad("window_order", node, f"ORDER BY ends in {last.sql(dialect='duckdb')}, which ties; "
                                                   "end it with a unique key")
             if ordered_frame and (spec is None or str(spec.args.get("kind", "")).lower() != "rows"):
