@@ -38,10 +38,13 @@ DERIVED = (*DERIVED_ROWS, *DAY_SUMS)
 
 
 def fingerprint(config: Config) -> str:
+    """What the derived data depends on besides the lake: the settings, the thresholds and the sql/ definitions (a
+    new version of cskpi with other SQL computes everything again rather than adding days of another definition)."""
     thresholds = config.thresholds.read_bytes() if config.thresholds else b""
     settings = json.dumps([config.timezone, str(config.session_gap), str(config.late_reply_window),
                            str(config.complaint_feedback_window), str(config.unanswered_turn_cap),
-                           config.service_hours.fingerprint() if config.service_hours else None])
+                           config.service_hours.fingerprint() if config.service_hours else None,
+                           sqlfiles.digest()])
     return hashlib.sha256(settings.encode() + thresholds).hexdigest()[:16]
 
 

@@ -1,6 +1,7 @@
 """The SQL files of `sql/` (shipped as `pipeline.sql`): each holds one SELECT that builds the table it is named after."""
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cache
 from importlib import resources
@@ -15,6 +16,15 @@ def text(name: str) -> str:
 
 def names() -> list[str]:
     return sorted(p.name[:-4] for p in resources.files("pipeline.sql").iterdir() if p.name.endswith(".sql"))
+
+
+@cache
+def digest() -> str:
+    """A hash of every definition: derived data computed by other SQL must be computed again, not extended."""
+    h = hashlib.sha256()
+    for name in names():
+        h.update(f"{name}\0{text(name)}\0".encode())
+    return h.hexdigest()[:16]
 
 
 def build(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, view: bool = False) -> None:

@@ -150,6 +150,21 @@ def test_a_config_change_recomputes_everything(tmp_path):
     assert result.computed and len(tables(lake)["sessions"]) == 2
 
 
+def test_other_sql_definitions_recompute_everything(tmp_path, monkeypatch):
+    """A lake computed by another version's sql/ is not extended day by day with this version's definitions."""
+    from pipeline import sqlfiles
+
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [msg("1", "c", "customer", "2026-11-27 10:00:00")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [msg("2", "d", "customer", "2026-11-28 10:00:00")])
+    lake = Lake(tmp_path / "lake")
+    jobs.run(nights[0], lake, Config())
+    monkeypatch.setattr(sqlfiles, "digest", lambda: "another version")
+    result = jobs.run(nights[1], lake, Config())
+    assert result.computed and lake.manifest().derived["recomputed_days"] == "all"
+    assert jobs.run(nights[1], lake, Config()).computed is False  # the same definitions again: up to date
+
+
 ORDERS_HEADER = ["order_id", "shop_id", "customer_id", "created_at", "paid_at", "amount"]
 COMPLAINTS_HEADER = ["complaint_id", "shop_id", "created_at", "category", "responded_at", "resolved_at"]
 
