@@ -21,7 +21,7 @@ import polars as pl
 from . import sqlfiles
 from .band import band
 from .config import Config
-from .derive import MESSAGES_PER_PASS, derive, shop_ranges
+from .derive import MESSAGES_PER_PASS, PER_MESSAGE_STEPS, derive, params, shop_ranges
 from .kinds import KINDS
 from .kpis import UNITS
 from .service_hours import empty_tables
@@ -34,6 +34,8 @@ from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
 
 DERIVED_ROWS = ("sessions", "turns", "conversions")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
+SEEDS = {"shop_id": pl.String, "customer_id": pl.String, "sessions_before": pl.Int64,
+         "last_customer_at": pl.Datetime("us"), "last_agent_at": pl.Datetime("us")}
 DERIVED = (*DERIVED_ROWS, *DAY_SUMS)
 
 
@@ -50,7 +52,8 @@ def fingerprint(config: Config) -> str:
 
 def support_tables(con: duckdb.DuckDBPyConnection, config: Config, kinds: set[str]) -> None:
     """The small tables the sql/ files read besides the lake: which kinds were ever ingested, the settings of the
-    configuration they need, the active clocks, the service-hours calendar over the messages' dates, KPI units."""
+    configuration they need, the active clocks, the service-hours calendar over the messages' dates, KPI units,
+    conversation seeds."""
     sqlfiles.table_from(con, "lake_kinds", pl.DataFrame({"kind": sorted(kinds)}, schema={"kind": pl.String}))
     cap = config.unanswered_turn_cap.total_seconds() if config.unanswered_turn_cap is not None else None
     sqlfiles.table_from(con, "settings", pl.DataFrame({
@@ -68,6 +71,8 @@ def support_tables(con: duckdb.DuckDBPyConnection, config: Config, kinds: set[st
     clocks = ["wall", "service"] if config.service_hours is not None else ["wall"]
     sqlfiles.table_from(con, "clocks", pl.DataFrame({"clock": clocks}))
     sqlfiles.table_from(con, "kpi_units", pl.DataFrame({"kpi": list(UNITS), "unit": list(UNITS.values())}))
+    # A full computation derives every conversation from its first message: no seeds (an increment's are in `delta`).
+    sqlfiles.table_from(con, "conversation_seeds", pl.DataFrame(schema=SEEDS))
 
 
 def up_to_date(manifest: Manifest, config: Config) -> bool:
@@ -171,34 +176,11 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     those days."""
     for table in DERIVED:
         con.execute(f"CREATE VIEW prev_{table} AS {generation.read_sql(lake, manifest, table)}")
-    conversation = "shop_id, customer_id"
-    no_conversation = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS VARCHAR) AS customer_id"
-    # Every version of a new key lies in the parts whose key intervals meet the new parts': only those are read.
-    every_order = _scan(_parts(lake, manifest, sharing_keys(manifest, "orders", added), "orders"),
-                        f"order_id, {conversation}",
-                        f"CAST(NULL AS VARCHAR) AS order_id, {no_conversation}")
-    new_orders = _scan(_parts(lake, manifest, added, "orders"), "order_id", "CAST(NULL AS VARCHAR) AS order_id")
-    con.execute(f"""
-        CREATE TABLE scope_conversations AS
-        SELECT DISTINCT shop_id, customer_id FROM (
-            {_scan(_parts(lake, manifest, added, 'messages'), conversation, no_conversation)}
-            UNION ALL
-            -- every version of a new order's id: a re-sent order may name another customer than before
-            SELECT o.shop_id, o.customer_id FROM ({every_order}) AS o WHERE o.order_id IN ({new_orders})
-        ) AS touched
-    """)
+    _scope_history(con, lake, manifest, config, added)
     in_scope = "EXISTS (SELECT 1 FROM scope_conversations c WHERE c.shop_id = {t}.shop_id AND c.customer_id = {t}.customer_id)"
-
-    # The touched conversations, derived again by the same sql/ files from their whole history.
-    con.execute("CREATE SCHEMA delta")
-    con.execute(f"CREATE VIEW delta.messages AS SELECT * FROM main.messages m WHERE {in_scope.format(t='m')}")
-    con.execute(f"CREATE VIEW delta.orders AS SELECT * FROM main.orders o WHERE {in_scope.format(t='o')}")
-    sqlfiles.in_schema(con, "delta", lambda: derive(con, config))
-
-    # What they were before, and the days on which anything differs.
-    con.execute(f"CREATE TABLE was_sessions AS SELECT * FROM prev_sessions p WHERE {in_scope.format(t='p')}")
-    con.execute("""CREATE TABLE was_turns AS SELECT t.* FROM prev_turns t WHERE EXISTS (
-                   SELECT 1 FROM was_sessions s WHERE s.shop_id = t.shop_id AND s.session_id = t.session_id)""")
+    redone = ("EXISTS (SELECT 1 FROM redone_sessions r "
+              "WHERE r.shop_id = {t}.shop_id AND r.session_id = {t}.session_id)")
+    con.execute(f"CREATE TABLE was_turns AS SELECT t.* FROM prev_turns t WHERE {redone.format(t='t')}")
     con.execute(f"CREATE TABLE was_conversions AS SELECT * FROM prev_conversions p WHERE {in_scope.format(t='p')}")
     replaced = {
         # kind → (key, the date its facts fall on): every version of a re-sent key, old and new
@@ -223,9 +205,10 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         return (f"SELECT {day} AS d FROM ((SELECT * FROM {now} EXCEPT SELECT * FROM {was}) "
                 f"UNION ALL (SELECT * FROM {was} EXCEPT SELECT * FROM {now})) AS differ")
 
-    changes = [changed("delta.sessions", "was_sessions", "started_on"),
+    con.execute(f"CREATE TABLE was_redone AS SELECT * FROM was_sessions w WHERE {redone.format(t='w')}")
+    changes = [changed("delta.sessions", "was_redone", "started_on"),
                changed("delta.turns", "was_turns", "started_on"),
-               changed("delta.conversions", "was_conversions", "CAST(session_started_at AS DATE)"),
+               changed("delta_all.conversions", "was_conversions", "CAST(session_started_at AS DATE)"),
                *event_days]
     con.execute("CREATE TABLE scope_days AS SELECT DISTINCT d FROM ("
                 + " UNION ALL ".join(f"({q})" for q in changes) + ") AS changed WHERE d IS NOT NULL")
@@ -235,18 +218,19 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         # Stored a file per day: the rebuilt days read just their own files.
         con.execute(f"CREATE VIEW prev_{table}_of_days AS {generation.read_sql(lake, manifest, table, days)}")
 
-    # Those days whole: the other conversations' rows as they were, the touched ones' as they are now.
+    # Those days whole: the sessions not derived again (and their turns) as they were, the others as they are now;
+    # the touched conversations' conversions as they are now.
     con.execute(f"""CREATE TABLE sessions AS
-        SELECT * FROM prev_sessions_of_days p WHERE {on_day.format(c='p.started_on')} AND NOT {in_scope.format(t='p')}
+        SELECT * FROM prev_sessions_of_days p WHERE {on_day.format(c='p.started_on')} AND NOT {redone.format(t='p')}
         UNION ALL SELECT * FROM delta.sessions s WHERE {on_day.format(c='s.started_on')}""")
     con.execute(f"""CREATE TABLE turns AS
-        SELECT * FROM prev_turns_of_days t WHERE {on_day.format(c='t.started_on')} AND NOT EXISTS (
-            SELECT 1 FROM was_sessions s WHERE s.shop_id = t.shop_id AND s.session_id = t.session_id)
+        SELECT * FROM prev_turns_of_days t WHERE {on_day.format(c='t.started_on')} AND NOT {redone.format(t='t')}
         UNION ALL SELECT * FROM delta.turns t WHERE {on_day.format(c='t.started_on')}""")
     con.execute(f"""CREATE TABLE conversions AS
         SELECT * FROM prev_conversions_of_days p
         WHERE {on_day.format(c='CAST(p.session_started_at AS DATE)')} AND NOT {in_scope.format(t='p')}
-        UNION ALL SELECT * FROM delta.conversions c WHERE {on_day.format(c='CAST(c.session_started_at AS DATE)')}""")
+        UNION ALL SELECT * FROM delta_all.conversions c
+        WHERE {on_day.format(c='CAST(c.session_started_at AS DATE)')}""")
 
     # The day sums of those days, by the same sql/ files over inputs narrowed to them.
     con.execute("CREATE SCHEMA scoped")
@@ -261,14 +245,136 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         con.execute(f"CREATE VIEW scoped.{view} AS SELECT * FROM main.{view} v "
                     f"WHERE {within}{on_day.format(c=f'CAST(v.{column} AS DATE)')}")
     sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
-    con.execute("DROP SCHEMA delta CASCADE")
-    con.execute("DROP TABLE was_sessions; DROP TABLE was_turns; DROP TABLE was_conversions")
+    con.execute("DROP SCHEMA delta_all CASCADE; DROP SCHEMA delta CASCADE")
+    con.execute("DROP TABLE was_sessions; DROP TABLE was_redone; DROP TABLE was_turns; DROP TABLE was_conversions")
     for table in DAY_SUMS:
         con.execute(f"""CREATE TABLE {table} AS
             SELECT * FROM prev_{table} WHERE on_date NOT IN (SELECT d FROM scope_days)
             UNION ALL SELECT * FROM scoped.{table}""")
     return days
 
+
+
+def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, config: Config,
+                   added: set[int]) -> None:
+    """Derive again, by the same sql/ files, just the sessions the new files can change (schema `delta`), and the
+    conversions of every conversation they touch (schema `delta_all`).
+
+    What is derived again: an exported session (shop_id, session_id) with new messages, whole; a conversation cut
+    into sessions, from its last session on, seeded with what came before it (conversation_seeds); from its first
+    new message on, seeded with everything before, when that message comes more than both session_gap and
+    late_reply_window after the conversation's last one (it opens a session that nothing before can join); whole,
+    when a new message is earlier than the start of its last session. Tables left: was_sessions (the previous
+    sessions of the touched conversations and sessions), redone_sessions (those of them derived again),
+    scope_conversations (the conversations whose conversions are computed again)."""
+    conversation = "shop_id, customer_id"
+    no_conversation = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS VARCHAR) AS customer_id"
+    new_messages = _scan(_parts(lake, manifest, added, "messages"),
+                         "shop_id, customer_id, session_id, sent_at, sender_role",
+                         f"{no_conversation}, CAST(NULL AS VARCHAR) AS session_id, "
+                         "CAST(NULL AS TIMESTAMP) AS sent_at, CAST(NULL AS VARCHAR) AS sender_role")
+    con.execute(f"CREATE TEMP TABLE new_messages AS {new_messages}")
+    con.execute("""CREATE TABLE new_given AS SELECT shop_id, session_id, min(sent_at) AS new_first
+        FROM new_messages WHERE session_id IS NOT NULL AND sender_role <> 'system' GROUP BY shop_id, session_id""")
+    con.execute("""CREATE TABLE new_cut AS SELECT shop_id, customer_id, min(sent_at) AS new_first
+        FROM new_messages WHERE session_id IS NULL AND sender_role <> 'system' GROUP BY shop_id, customer_id""")
+    # Every version of a new key lies in the parts whose key intervals meet the new parts': only those are read.
+    every_order = _scan(_parts(lake, manifest, sharing_keys(manifest, "orders", added), "orders"),
+                        f"order_id, {conversation}",
+                        f"CAST(NULL AS VARCHAR) AS order_id, {no_conversation}")
+    new_orders = _scan(_parts(lake, manifest, added, "orders"), "order_id", "CAST(NULL AS VARCHAR) AS order_id")
+    # An exported session's rows before may name another customer than its new messages.
+    con.execute("""CREATE TABLE given_before AS SELECT p.shop_id, p.customer_id FROM prev_sessions p
+        WHERE p.session_no IS NULL
+          AND EXISTS (SELECT 1 FROM new_given g WHERE g.shop_id = p.shop_id AND g.session_id = p.session_id)""")
+    con.execute(f"""
+        CREATE TABLE scope_conversations AS
+        SELECT DISTINCT shop_id, customer_id FROM (
+            SELECT {conversation} FROM new_messages
+            UNION ALL
+            -- every version of a new order's id: a re-sent order may name another customer than before
+            SELECT o.shop_id, o.customer_id FROM ({every_order}) AS o WHERE o.order_id IN ({new_orders})
+            UNION ALL
+            SELECT {conversation} FROM given_before
+        ) AS touched
+    """)
+    con.execute("DROP TABLE new_messages; DROP TABLE given_before")
+    con.execute("""CREATE TABLE was_sessions AS SELECT * FROM prev_sessions p WHERE EXISTS (
+        SELECT 1 FROM scope_conversations c WHERE c.shop_id = p.shop_id AND c.customer_id = p.customer_id)""")
+    certain_gap_us = round(max(config.session_gap, config.late_reply_window).total_seconds() * 1_000_000)
+    con.execute(f"""
+        CREATE TABLE scope_given AS
+        SELECT g.shop_id, g.session_id, least(g.new_first, coalesce(min(w.started_at), g.new_first)) AS from_at
+        FROM new_given AS g
+        LEFT JOIN was_sessions AS w
+            ON w.shop_id = g.shop_id AND w.session_id = g.session_id AND w.session_no IS NULL
+        GROUP BY g.shop_id, g.session_id, g.new_first;
+        CREATE TABLE scope_cut AS
+        WITH tails AS (
+            SELECT shop_id, customer_id, max(session_no) AS last_no, max(ended_at) AS last_at,
+                   arg_max(started_at, session_no) AS last_started_at,
+                   max(last_customer_at) AS customer_at, max(last_agent_at) AS agent_at
+            FROM was_sessions WHERE session_no IS NOT NULL GROUP BY shop_id, customer_id
+        ),
+        before_last AS (
+            SELECT w.shop_id, w.customer_id,
+                   max(w.last_customer_at) AS customer_at, max(w.last_agent_at) AS agent_at
+            FROM was_sessions AS w JOIN tails AS t
+                ON t.shop_id = w.shop_id AND t.customer_id = w.customer_id AND w.session_no < t.last_no
+            GROUP BY w.shop_id, w.customer_id
+        )
+        SELECT n.shop_id, n.customer_id,
+            CASE WHEN t.last_no IS NULL THEN n.new_first
+                 WHEN n.new_first < t.last_started_at THEN TIMESTAMP '-infinity'
+                 WHEN date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} THEN n.new_first
+                 ELSE t.last_started_at END AS from_at,
+            CASE WHEN t.last_no IS NULL OR n.new_first < t.last_started_at THEN NULL
+                 WHEN date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} THEN t.last_no
+                 ELSE t.last_no - 1 END AS sessions_before,
+            CASE WHEN date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} THEN t.customer_at
+                 ELSE b.customer_at END AS last_customer_at,
+            CASE WHEN date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} THEN t.agent_at
+                 ELSE b.agent_at END AS last_agent_at
+        FROM new_cut AS n
+        LEFT JOIN tails AS t ON t.shop_id = n.shop_id AND t.customer_id = n.customer_id
+        LEFT JOIN before_last AS b ON b.shop_id = n.shop_id AND b.customer_id = n.customer_id;
+        CREATE TABLE redone_sessions AS
+        SELECT w.shop_id, w.session_id FROM was_sessions AS w
+        WHERE (w.session_no IS NULL AND EXISTS (
+                  SELECT 1 FROM scope_given g WHERE g.shop_id = w.shop_id AND g.session_id = w.session_id))
+           OR (w.session_no IS NOT NULL AND EXISTS (
+                  SELECT 1 FROM scope_cut c WHERE c.shop_id = w.shop_id AND c.customer_id = w.customer_id
+                                              AND w.started_at >= c.from_at));
+        DROP TABLE new_given; DROP TABLE new_cut;
+    """)
+    # The earliest message either branch needs, as a constant: Parquet parts and row groups wholly before it are
+    # skipped by their statistics.
+    bounds = {}
+    for branch in ("cut", "given"):
+        (earliest,) = con.execute(f"SELECT CAST(min(from_at) AS VARCHAR) FROM scope_{branch}").fetchone()
+        bounds[branch] = (f" AND m.sent_at >= TIMESTAMP '{earliest}'"
+                          if earliest is not None and earliest != "-infinity" else "")
+    con.execute("CREATE SCHEMA delta")
+    con.execute(f"""CREATE VIEW delta.messages AS
+        SELECT * FROM main.messages AS m WHERE m.session_id IS NULL{bounds['cut']} AND EXISTS (
+            SELECT 1 FROM scope_cut c
+            WHERE c.shop_id = m.shop_id AND c.customer_id = m.customer_id AND m.sent_at >= c.from_at)
+        UNION ALL
+        SELECT * FROM main.messages AS m WHERE m.session_id IS NOT NULL{bounds['given']} AND EXISTS (
+            SELECT 1 FROM scope_given g WHERE g.shop_id = m.shop_id AND g.session_id = m.session_id)""")
+    con.execute("""CREATE TABLE delta.conversation_seeds AS
+        SELECT shop_id, customer_id, sessions_before, last_customer_at, last_agent_at
+        FROM scope_cut WHERE sessions_before IS NOT NULL""")
+    sqlfiles.in_schema(con, "delta", lambda: [sqlfiles.build(con, step, params(config)) for step in PER_MESSAGE_STEPS])
+    # Conversions over every session of the touched conversations: those not derived again, as they were.
+    con.execute("CREATE SCHEMA delta_all")
+    con.execute("""CREATE VIEW delta_all.sessions AS
+        SELECT * FROM was_sessions AS w WHERE NOT EXISTS (
+            SELECT 1 FROM redone_sessions r WHERE r.shop_id = w.shop_id AND r.session_id = w.session_id)
+        UNION ALL SELECT * FROM delta.sessions""")
+    con.execute("""CREATE VIEW delta_all.orders AS SELECT * FROM main.orders o WHERE EXISTS (
+        SELECT 1 FROM scope_conversations c WHERE c.shop_id = o.shop_id AND c.customer_id = o.customer_id)""")
+    sqlfiles.in_schema(con, "delta_all", lambda: sqlfiles.build(con, "conversions", params(config)))
 
 
 def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,

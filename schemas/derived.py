@@ -25,6 +25,9 @@ class Sessions(pa.DataFrameModel):
     replied: bool
     frt_seconds: pl.Float64 = pa.Field(nullable=True, ge=0)
     frt_service_seconds: pl.Float64 = pa.Field(nullable=True, ge=0)
+    session_no: pl.Int64 = pa.Field(nullable=True, ge=1)
+    last_customer_at: TS = pa.Field(nullable=True)
+    last_agent_at: TS = pa.Field(nullable=True)
 
     class Config:
         strict = True

@@ -4,7 +4,10 @@
 -- A message with a session_id keeps (shop_id, session_id). Messages without one are cut into sessions per
 -- conversation (shop_id, customer_id): a gap of more than $session_gap_us opens a new session, except for a human
 -- agent message that answers a customer still waiting for at most $late_reply_us. Cut sessions are named
--- '<customer_id>#<n>', n counting from 1 in the conversation.
+-- '<customer_id>#<n>', n counting from 1 in the conversation (session_no; null on exported sessions).
+-- conversation_seeds carries what came before into a conversation whose messages start later than its first: an
+-- increment derives a conversation again from its last session on, seeded with the number of sessions before and
+-- the times of the latest customer and human agent message before (a full computation has no seeds).
 -- pos numbers a session's messages in conversation order; last_customer_at and last_agent_at are the times of the
 -- latest customer and human agent message before it in its session (null: none). Compared by time, they tell which
 -- came last because at the same time a customer message comes before an agent message (§2.1).
@@ -25,6 +28,7 @@ given AS (
     -- Exported sessions: order within the session (§2.1 tie-breaks, then lake position).
     SELECT
         shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at,
+        CAST(NULL AS BIGINT) AS session_no,
         row_number() OVER w_session AS pos,
         max(CASE WHEN sender_role = 'customer' THEN sent_at END) OVER w_before AS last_customer_at,
         max(CASE WHEN sender_role = 'agent' THEN sent_at END) OVER w_before AS last_agent_at
@@ -42,8 +46,8 @@ cut_context AS (
         shop_id, customer_id, message_id, agent_id, sender_role, sent_at,
         row_number() OVER w_conv AS conv_pos,
         lag(sent_at) OVER w_conv AS prev_at,
-        max(CASE WHEN sender_role = 'customer' THEN sent_at END) OVER w_before AS last_customer_at,
-        max(CASE WHEN sender_role = 'agent' THEN sent_at END) OVER w_before AS last_agent_at
+        max(CASE WHEN sender_role = 'customer' THEN sent_at END) OVER w_before AS customer_before,
+        max(CASE WHEN sender_role = 'agent' THEN sent_at END) OVER w_before AS agent_before
     FROM cut_messages
     WINDOW
         w_conv AS (PARTITION BY shop_id, customer_id
@@ -51,6 +55,16 @@ cut_context AS (
         w_before AS (PARTITION BY shop_id, customer_id
                      ORDER BY sent_at, role_rank, message_id NULLS LAST, _seq, _line
                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+cut_seeded AS (
+    -- a seed's times are earlier than all of its conversation's messages here
+    SELECT
+        c.*,
+        coalesce(s.sessions_before, 0) AS sessions_before,
+        coalesce(c.customer_before, s.last_customer_at) AS last_customer_at,
+        coalesce(c.agent_before, s.last_agent_at) AS last_agent_at
+    FROM cut_context AS c
+    LEFT JOIN conversation_seeds AS s ON s.shop_id = c.shop_id AND s.customer_id = c.customer_id
 ),
 cut_flags AS (
     SELECT
@@ -66,12 +80,12 @@ cut_flags AS (
                  AND date_diff('microsecond', last_customer_at, sent_at) <= $late_reply_us THEN 0
             ELSE 1
         END AS opens_session
-    FROM cut_context
+    FROM cut_seeded
 ),
 cut_runs AS (
     SELECT
         *,
-        sum(opens_session) OVER w_run AS session_no,
+        CAST(sessions_before + sum(opens_session) OVER w_run AS BIGINT) AS session_no,
         max(CASE WHEN opens_session = 1 THEN conv_pos END) OVER w_run AS session_first_pos,
         max(CASE WHEN opens_session = 1 THEN sent_at END) OVER w_run AS session_started_at
     FROM cut_flags
@@ -84,16 +98,16 @@ cut AS (
     SELECT
         shop_id,
         customer_id || '#' || CAST(session_no AS VARCHAR) AS session_id,
-        customer_id, message_id, agent_id, sender_role, sent_at,
+        customer_id, message_id, agent_id, sender_role, sent_at, session_no,
         conv_pos - session_first_pos + 1 AS pos,
         CASE WHEN last_customer_at >= session_started_at THEN last_customer_at END AS last_customer_at,
         CASE WHEN last_agent_at >= session_started_at THEN last_agent_at END AS last_agent_at
     FROM cut_runs
 )
 SELECT shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at,
-       pos, last_customer_at, last_agent_at
+       session_no, pos, last_customer_at, last_agent_at
 FROM given
 UNION ALL
 SELECT shop_id, session_id, customer_id, message_id, agent_id, sender_role, sent_at,
-       pos, last_customer_at, last_agent_at
+       session_no, pos, last_customer_at, last_agent_at
 FROM cut

@@ -3,7 +3,9 @@
 -- An inquiry (顾客发起咨询) has a customer message before any human agent message. Its agent is the agent_id of
 -- its first human agent message, or, with no human agent message, the agent_id on its first customer message.
 -- frt_seconds is null for a session that is not an answered inquiry; frt_service_seconds is the same in service
--- time (README "Service hours"), null also when no calendar is configured.
+-- time (README "Service hours"), null also when no calendar is configured. session_no is the session's number in
+-- its conversation when it was cut (null: exported); last_customer_at and last_agent_at are the times of its latest
+-- customer and human agent message (an increment seeds a conversation's next sessions with them).
 WITH per_session AS (
     SELECT
         shop_id,
@@ -14,6 +16,9 @@ WITH per_session AS (
         count(*) AS messages,
         min(CASE WHEN sender_role = 'customer' THEN sent_at END) AS first_customer_at,
         min(CASE WHEN sender_role = 'agent' THEN sent_at END) AS first_agent_at,
+        max(CASE WHEN sender_role = 'customer' THEN sent_at END) AS last_customer_at,
+        max(CASE WHEN sender_role = 'agent' THEN sent_at END) AS last_agent_at,
+        max(session_no) AS session_no,
         max(CASE WHEN sender_role = 'agent' AND last_agent_at IS NULL THEN agent_id END) AS first_agent_id,
         max(CASE WHEN sender_role = 'customer' AND last_customer_at IS NULL THEN agent_id END) AS routed_agent_id
     FROM message_sessions
@@ -44,7 +49,10 @@ SELECT
         WHEN c.is_inquiry AND c.first_agent_at IS NOT NULL
         THEN CAST(date_diff('microsecond', c.first_customer_at, c.first_agent_at) AS DOUBLE) / 1e6
     END AS frt_seconds,
-    CASE WHEN c.is_inquiry AND c.first_agent_at IS NOT NULL THEN answered.clock - asked.clock END AS frt_service_seconds
+    CASE WHEN c.is_inquiry AND c.first_agent_at IS NOT NULL THEN answered.clock - asked.clock END AS frt_service_seconds,
+    c.session_no,
+    c.last_customer_at,
+    c.last_agent_at
 FROM classified AS c
 LEFT JOIN service_clock AS asked ON asked.at = c.first_customer_at
 LEFT JOIN service_clock AS answered ON answered.at = c.first_agent_at

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from pipeline import jobs
 from pipeline.config import Config
 from pipeline.land.lake import Lake
+from pipeline.schemas.derived import Sessions
 from pipeline.sample import generate
 from pipeline.service_hours import ServiceHours
 from tests.conftest import MESSAGE_HEADER, msg, write_csv
@@ -24,6 +25,9 @@ ISSUE5 = Config(
                                       "wed": ["08:00-18:00"], "thu": ["08:00-18:00"], "fri": ["08:00-18:00"],
                                       "sat": ["10:00-16:00"], "holidays": ["2026-11-02"]}),
     unanswered_turn_cap=timedelta(minutes=10), complaint_feedback_window=timedelta(hours=12))
+
+
+SESSION_COLUMNS = list(Sessions.to_schema().columns)
 
 
 def tables(lake: Lake) -> dict[str, list[tuple]]:
@@ -131,7 +135,7 @@ def test_a_session_crossing_two_nights_and_an_order_paid_the_night_after(tmp_pat
     nightly, full = nightly_and_full(tmp_path, nights, Config())
     a, b = tables(nightly), tables(full)
     same(a, b)
-    frt = {s[1]: s[-2] for s in a["sessions"]}  # frt_seconds (frt_service_seconds is last)
+    frt = {s[1]: s[SESSION_COLUMNS.index("frt_seconds")] for s in a["sessions"]}
     # c's session crossed two nights; e's customer waited 23.5 h and the late reply came with the third night.
     assert frt == {"c#1": 900.0, "d#1": 9.0, "e#1": 84600.0}
     assert [(c[0], c[5]) for c in a["conversions"]] == [("o1", "d#1"), ("o2", "c#1")]
@@ -334,3 +338,124 @@ def test_nights_cut_at_any_hour_equal_one_full_run(tmp_path_factory, seed, hours
     a, b = tables(nightly), tables(full)
     assert len(a["sessions"]) > 20
     same(a, b)
+
+
+# An increment derives a conversation cut into sessions from its last session on, seeded with what came before
+# (README "Nightly increments"). Each case below is computed by hand, checked against one full run, and the
+# messages the increment derived again are counted.
+
+def derived_again(monkeypatch) -> list[int]:
+    """Records, for every derivation an increment runs, how many messages it derives (the delta's messages)."""
+    from pipeline import sqlfiles
+    counts, build = [], sqlfiles.build
+
+    def counting(con, name, *args, **kwargs):
+        if name == "message_sessions" and con.execute("SELECT current_schema()").fetchone()[0] == "delta":
+            counts.append(con.execute("SELECT count(*) FROM messages WHERE sender_role <> 'system'").fetchone()[0])
+        return build(con, name, *args, **kwargs)
+
+    monkeypatch.setattr(sqlfiles, "build", counting)
+    return counts
+
+
+def two_nights(tmp_path: Path, first: list[tuple], second: list[tuple], orders: list[tuple] = ()) -> list[Path]:
+    inboxes = [tmp_path / "night1", tmp_path / "night2"]
+    write_csv(inboxes[0] / "messages_1.csv", MESSAGE_HEADER, first)
+    write_csv(inboxes[1] / "messages_2.csv", MESSAGE_HEADER, second)
+    if orders:  # the first night's
+        header = ["order_id", "shop_id", "customer_id", "created_at", "paid_at", "amount"]
+        write_csv(inboxes[0] / "orders_1.csv", header, list(orders))
+    return inboxes
+
+
+def session_rows(tables_: dict) -> dict[str, tuple]:
+    at = SESSION_COLUMNS.index
+    return {s[at("session_id")]: (s[at("customer_id")], s[at("messages")], s[at("is_inquiry")], s[at("session_no")])
+            for s in tables_["sessions"]}
+
+
+def test_a_late_reply_joins_the_last_session_through_a_customer_message_of_the_one_before(tmp_path, monkeypatch):
+    # c#1: the customer at 10:00. c#2: a bot 40 min later (more than 30 min: a new session). The next night an agent
+    # answers at 11:20: 40 min after the bot, but the customer's 10:00 message has no agent reply yet and is less
+    # than 24 h old, so the reply joins the running session c#2. The increment derives c from c#2 on: the 10:00
+    # message reaches it only through the seed.
+    inboxes = two_nights(tmp_path, [msg("1", "c", "customer", "2026-11-27 10:00:00"),
+                                    msg("2", "c", "bot", "2026-11-27 10:40:00")],
+                         [msg("3", "c", "agent", "2026-11-27 11:20:00", agent="a1")])
+    counts = derived_again(monkeypatch)
+    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
+    a = tables(nightly)
+    same(a, tables(full))
+    assert session_rows(a) == {"c#1": ("c", 1, True, 1), "c#2": ("c", 2, False, 2)}
+    assert counts == [2]  # the bot and the agent: c#1 is not derived again
+
+
+def test_a_conversation_back_after_more_than_a_day_continues_its_session_numbers(tmp_path, monkeypatch):
+    # c#1 and c#2 on the 27th; the customer is back 2 days later: more than both the session gap and the late-reply
+    # window after the last message, so the new messages open c#3 and nothing before is derived again.
+    inboxes = two_nights(tmp_path, [msg("1", "c", "customer", "2026-11-27 09:00:00"),
+                                    msg("2", "c", "agent", "2026-11-27 09:01:00", agent="a1"),
+                                    msg("3", "c", "customer", "2026-11-27 15:00:00")],
+                         [msg("4", "c", "customer", "2026-11-29 10:00:00"),
+                          msg("5", "c", "agent", "2026-11-29 10:02:00", agent="a2")])
+    counts = derived_again(monkeypatch)
+    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
+    a = tables(nightly)
+    same(a, tables(full))
+    assert session_rows(a) == {"c#1": ("c", 2, True, 1), "c#2": ("c", 1, True, 2), "c#3": ("c", 2, True, 3)}
+    assert counts == [2]
+
+
+def test_a_reply_within_the_late_window_rederives_the_last_session_only(tmp_path, monkeypatch):
+    # c#2's customer (15:00) waits; the agent replies at 23:00 the same day, from the next night's file: 8 h later,
+    # within 24 h, so it joins c#2. c#1 is not derived again.
+    inboxes = two_nights(tmp_path, [msg("1", "c", "customer", "2026-11-27 09:00:00"),
+                                    msg("2", "c", "agent", "2026-11-27 09:01:00", agent="a1"),
+                                    msg("3", "c", "customer", "2026-11-27 15:00:00")],
+                         [msg("4", "c", "agent", "2026-11-27 23:00:00", agent="a2")])
+    counts = derived_again(monkeypatch)
+    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
+    a = tables(nightly)
+    same(a, tables(full))
+    assert session_rows(a) == {"c#1": ("c", 2, True, 1), "c#2": ("c", 2, True, 2)}
+    assert counts == [2]
+
+
+@pytest.mark.parametrize("late", ["2026-11-27 11:00:00", "2026-11-27 12:00:00"], ids=["earlier", "same-second"])
+def test_a_message_earlier_than_the_last_session_derives_the_conversation_whole(tmp_path, monkeypatch, late):
+    # A message arriving a night late, at 11:00, between c#1 (10:00-10:05) and c#2 (12:00): more than 30 min from
+    # both, it is a session of its own and the old c#2 becomes c#3: the whole conversation is derived again. At
+    # 12:00 exactly, the start of c#2, it joins c#2 (a customer message at the same second, ordered by message_id
+    # after it): only c#2 is derived again.
+    inboxes = two_nights(tmp_path, [msg("1", "c", "customer", "2026-11-27 10:00:00"),
+                                    msg("2", "c", "agent", "2026-11-27 10:05:00", agent="a1"),
+                                    msg("3", "c", "customer", "2026-11-27 12:00:00")],
+                         [msg("4", "c", "customer", late)])
+    counts = derived_again(monkeypatch)
+    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
+    a = tables(nightly)
+    same(a, tables(full))
+    if late < "2026-11-27 12":
+        assert session_rows(a) == {"c#1": ("c", 2, True, 1), "c#2": ("c", 1, True, 2), "c#3": ("c", 1, True, 3)}
+        assert counts == [4]
+    else:
+        assert session_rows(a) == {"c#1": ("c", 2, True, 1), "c#2": ("c", 2, True, 2)}
+        assert counts == [2]
+
+
+def test_an_exported_session_whose_new_message_names_another_customer(tmp_path, monkeypatch):
+    # Session G1 was x's, and x's order was credited to it. A new message of G1 names customer "a", which is now the
+    # session's customer (the least customer_id of its messages): x, whom nothing new names, has no inquiry left and
+    # the order no credited session.
+    inboxes = two_nights(tmp_path, [msg("1", "x", "customer", "2026-11-27 10:00:00", session="G1"),
+                                    msg("2", "x", "agent", "2026-11-27 10:01:00", agent="a1", session="G1"),
+                                    msg("3", "y", "customer", "2026-11-27 10:00:00", session="G2")],
+                         [msg("4", "a", "customer", "2026-11-27 10:30:00", session="G1")],
+                         orders=[("o1", "S1", "x", "2026-11-27 11:00:00", "2026-11-27 11:00:00", "5")])
+    counts = derived_again(monkeypatch)
+    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
+    a = tables(nightly)
+    same(a, tables(full))
+    assert session_rows(a) == {"G1": ("a", 3, True, None), "G2": ("y", 1, True, None)}
+    assert a["conversions"] == []
+    assert counts == [3]  # G1's three messages; G2 is not derived again

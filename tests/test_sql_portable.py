@@ -44,7 +44,8 @@ from pipeline.measure import STEPS as MEASURE_STEPS
 
 # What pipeline.jobs.compute builds before the first file: the source views and the support tables; `thresholds`
 # before kpi.
-SOURCES = {*KINDS, "rejects", "lake_kinds", "settings", "clocks", "service_days", "service_windows", "kpi_units"}
+SOURCES = {*KINDS, "rejects", "lake_kinds", "settings", "clocks", "service_days", "service_windows", "kpi_units",
+           "conversation_seeds"}
 CHAIN = [*DERIVE_STEPS, *MEASURE_STEPS, "kpi"]
 EXTRA_BEFORE = {"kpi": {"thresholds"}}
 PARAMS = {step: set(derive_params(Config())) for step in DERIVE_STEPS}

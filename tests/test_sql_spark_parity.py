@@ -65,7 +65,7 @@ CONFIG = Config(
         "holidays": ["2026-12-25"], "dates": {"2026-11-29": ["10:00-10:30"]}}),
     unanswered_turn_cap=timedelta(minutes=10),
 )
-SUPPORT = ("lake_kinds", "settings", "clocks", "service_days", "service_windows", "kpi_units")
+SUPPORT = ("lake_kinds", "settings", "clocks", "service_days", "service_windows", "kpi_units", "conversation_seeds")
 CHAIN = [*DERIVE_STEPS, *MEASURE_STEPS, "kpi"]
 PUBLISHED = ("sessions", "turns", "conversions", "kpi")
 TOLERANCE = 1e-9
