@@ -340,11 +340,13 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
         LEFT JOIN before_last AS b ON b.shop_id = n.shop_id AND b.customer_id = n.customer_id;
         CREATE TABLE redone_sessions AS
         SELECT w.shop_id, w.session_id FROM was_sessions AS w
-        WHERE (w.session_no IS NULL AND EXISTS (
-                  SELECT 1 FROM scope_given g WHERE g.shop_id = w.shop_id AND g.session_id = w.session_id))
-           OR (w.session_no IS NOT NULL AND EXISTS (
-                  SELECT 1 FROM scope_cut c WHERE c.shop_id = w.shop_id AND c.customer_id = w.customer_id
-                                              AND w.started_at >= c.from_at));
+        SEMI JOIN scope_given AS g ON g.shop_id = w.shop_id AND g.session_id = w.session_id
+        WHERE w.session_no IS NULL
+        UNION ALL
+        SELECT w.shop_id, w.session_id FROM was_sessions AS w
+        SEMI JOIN scope_cut AS c
+            ON c.shop_id = w.shop_id AND c.customer_id = w.customer_id AND w.started_at >= c.from_at
+        WHERE w.session_no IS NOT NULL;
         DROP TABLE new_given; DROP TABLE new_cut;
     """)
     # The earliest message either branch needs, as a constant: Parquet parts and row groups wholly before it are
@@ -355,13 +357,16 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
         bounds[branch] = (f" AND m.sent_at >= TIMESTAMP '{earliest}'"
                           if earliest is not None and earliest != "-infinity" else "")
     con.execute("CREATE SCHEMA delta")
+    # SEMI JOIN: DuckDB plans an EXISTS with an inequality about 3x slower.
     con.execute(f"""CREATE VIEW delta.messages AS
-        SELECT * FROM main.messages AS m WHERE m.session_id IS NULL{bounds['cut']} AND EXISTS (
-            SELECT 1 FROM scope_cut c
-            WHERE c.shop_id = m.shop_id AND c.customer_id = m.customer_id AND m.sent_at >= c.from_at)
+        SELECT m.* FROM main.messages AS m
+        SEMI JOIN scope_cut AS c
+            ON c.shop_id = m.shop_id AND c.customer_id = m.customer_id AND m.sent_at >= c.from_at
+        WHERE m.session_id IS NULL{bounds['cut']}
         UNION ALL
-        SELECT * FROM main.messages AS m WHERE m.session_id IS NOT NULL{bounds['given']} AND EXISTS (
-            SELECT 1 FROM scope_given g WHERE g.shop_id = m.shop_id AND g.session_id = m.session_id)""")
+        SELECT m.* FROM main.messages AS m
+        SEMI JOIN scope_given AS g ON g.shop_id = m.shop_id AND g.session_id = m.session_id
+        WHERE m.session_id IS NOT NULL{bounds['given']}""")
     con.execute("""CREATE TABLE delta.conversation_seeds AS
         SELECT shop_id, customer_id, sessions_before, last_customer_at, last_agent_at
         FROM scope_cut WHERE sessions_before IS NOT NULL""")

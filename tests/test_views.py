@@ -22,7 +22,7 @@ def _entry(seq: int, low: str | None, high: str | None, accepted: int = 10,
 
 def _windowed(*entries: FileEntry) -> bool:
     manifest = Manifest(files=list(entries))
-    resolved = "NOT EXISTS" in kind_sql(Lake(Path("/lake")), manifest, KINDS["orders"])
+    resolved = "ANTI JOIN" in kind_sql(Lake(Path("/lake")), manifest, KINDS["orders"])
     assert resolved == bool(superseding_parts(manifest, KINDS["orders"]))
     return resolved
 

@@ -42,17 +42,18 @@ def kind_sql(lake: Lake, manifest: Manifest, kind: Kind, superseded: str | None 
     cols = columns(kind)
     if not parts:
         return _empty(cols)
-    select = ", ".join(f'"{n}"' for n, _ in cols)
+    select = ", ".join(f'p."{n}"' for n, _ in cols)
     # union_by_name: parts landed before a kind gained an optional column (complaints.agreed_at) read it as null
-    source = f"SELECT {select} FROM read_parquet({_files(lake, parts)}, union_by_name = true)"
+    source = f"SELECT {select} FROM read_parquet({_files(lake, parts)}, union_by_name = true) AS p"
     later = superseding_parts(manifest, kind) if kind.keep == "last" else []
+    # ANTI and SEMI JOIN rather than [NOT] EXISTS: DuckDB plans an EXISTS with an inequality 4-5x slower (the
+    # orders of the 10M benchmark: 0.37-0.50 s against 0.09-0.10 s).
     if later and superseded:
-        source += f" AS p WHERE NOT EXISTS (SELECT 1 FROM {superseded} AS s WHERE s._key = p._key AND s._seq = p._seq)"
+        source += f" ANTI JOIN {superseded} AS s ON s._key = p._key AND s._seq = p._seq"
     elif later:
         # The latest version of a key is the one no later part holds (a part holds a key once): an anti-join with
         # just the parts that can hold an earlier part's keys, rather than a window over every row.
-        source += (f" AS p WHERE NOT EXISTS (SELECT 1 FROM read_parquet({_files(lake, later)}) AS q"
-                   " WHERE q._key = p._key AND q._seq > p._seq)")
+        source += f" ANTI JOIN read_parquet({_files(lake, later)}) AS q ON q._key = p._key AND q._seq > p._seq"
     return source
 
 
@@ -75,8 +76,7 @@ def superseded_sql(lake: Lake, manifest: Manifest, kind: Kind) -> str | None:
     meeting = sharing_keys(manifest, kind.name, later_seqs)
     candidates = [f.data for f in manifest.files if f.kind == kind.name and f.data and f.seq in meeting]
     return (f"SELECT p._key, p._seq FROM read_parquet({_files(lake, candidates)}) AS p "
-            f"WHERE EXISTS (SELECT 1 FROM read_parquet({_files(lake, later)}) AS q "
-            "WHERE q._key = p._key AND q._seq > p._seq)")
+            f"SEMI JOIN read_parquet({_files(lake, later)}) AS q ON q._key = p._key AND q._seq > p._seq")
 
 
 def superseding_parts(manifest: Manifest, kind: Kind) -> list[str]:
