@@ -28,7 +28,7 @@ from .service_hours import empty_tables
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
 from .land.views import sharing_keys, source_views, superseded_sql
-from .measure import measure_days, period_inputs, roll_up_periods
+from .measure import PERIOD_STEPS, measure_days, period_inputs, roll_up_periods
 from .publish import generation
 from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
 
@@ -125,11 +125,16 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             derive(con, config, shop_ranges(con) if many else None)
             measure_days(con)
         else:
-            days = _increment(con, lake, manifest, config, added)
-            replaced = {table: {str(d) for d in days} for table in BY_DAY}
+            days, replaced = _increment(con, lake, manifest, config, added)
         # The day tables are written first and dropped: the roll-up reads the day sums only. (The increment's
         # roll-up needs every day's sums; the changed days' alone are written.)
-        sources = {table: f"scoped.{table}" for table in DAY_SUMS} if days is not None else {}
+        sources = {}
+        if replaced is not None:
+            for table, column in BY_DAY.items():
+                of = f"scoped.{table}" if table in DAY_SUMS else table
+                listed = ", ".join(f"DATE '{d}'" for d in sorted(replaced[table])) or "NULL"
+                con.execute(f"CREATE VIEW written_{table} AS SELECT * FROM {of} WHERE {column} IN ({listed})")
+                sources[table] = f"written_{table}"
         tables = {}
         for table in BY_DAY:
             # One at a time, each row table dropped once written: its memory goes to the next one's write.
@@ -143,7 +148,7 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             roll_up_periods(con)
             band(con, thresholds)
         else:
-            _roll_up_changed_periods(con, lake, manifest, thresholds, days)
+            _roll_up_changed_periods(con, lake, manifest, thresholds, sorted(replaced["kpi_histograms"]))
         if replaced is not None:
             replaced["kpi"] = None if periods is None else set(periods)
         tables |= generation.write(con, lake, manifest, ("kpi", *WHOLE), replaced)
@@ -154,7 +159,7 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     manifest.derived = {"generation": generation.number_of(manifest), "dir": generation.folder_of(manifest),
                         "tables": tables, "inputs": [f.seq for f in manifest.files], "config": fingerprint(config),
                         "kinds": sorted(manifest.kinds()), "seen_until": seen,
-                        "recomputed_days": "all" if replaced is None else sorted(replaced["sessions"]),
+                        "recomputed_days": "all" if replaced is None else sorted(str(d) for d in days),
                         "recomputed_periods": "all" if replaced is None or replaced["kpi"] is None
                         else sorted(replaced["kpi"])}
     return rows
@@ -171,9 +176,9 @@ def _scan(files: list[str], columns: str, empty: str) -> str:
 
 
 def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, config: Config,
-               added: set[int]) -> list[date]:
-    """Fill sessions, turns, conversions and kpi_facts with exactly the rows of the days that changed, and return
-    those days."""
+               added: set[int]) -> tuple[list[date], dict[str, set[str]]]:
+    """Fill sessions, turns, conversions and kpi_facts with exactly the rows of the days that changed (scoped.* the
+    day sums); return those days and, per day table, the days whose rows differ (the files to write)."""
     for table in DERIVED:
         con.execute(f"CREATE VIEW prev_{table} AS {generation.read_sql(lake, manifest, table)}")
     _scope_history(con, lake, manifest, config, added)
@@ -206,14 +211,22 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                 f"UNION ALL (SELECT * FROM {was} EXCEPT SELECT * FROM {now})) AS differ")
 
     con.execute(f"CREATE TABLE was_redone AS SELECT * FROM was_sessions w WHERE {redone.format(t='w')}")
-    changes = [changed("delta.sessions", "was_redone", "started_on"),
-               changed("delta.turns", "was_turns", "started_on"),
-               changed("delta_all.conversions", "was_conversions", "CAST(session_started_at AS DATE)"),
-               *event_days]
-    con.execute("CREATE TABLE scope_days AS SELECT DISTINCT d FROM ("
-                + " UNION ALL ".join(f"({q})" for q in changes) + ") AS changed WHERE d IS NOT NULL")
+    def days_of(table: str, changes: list[str]) -> None:
+        con.execute(f"CREATE TABLE {table} AS SELECT DISTINCT d FROM ("
+                    + " UNION ALL ".join(f"({q})" for q in changes) + ") AS changed WHERE d IS NOT NULL")
+
+    # Sessions and turns (and so the response-time histograms) change on fewer days than the facts: a re-sent
+    # complaint changes its day's facts only. Each table is written for its own days.
+    days_of("session_days", [changed("delta.sessions", "was_redone", "started_on"),
+                             changed("delta.turns", "was_turns", "started_on")])
+    days_of("conversion_days", [changed("delta_all.conversions", "was_conversions", "CAST(session_started_at AS DATE)")])
+    days_of("scope_days", ["SELECT d FROM session_days", "SELECT d FROM conversion_days", *event_days])
     on_day = "{c} IN (SELECT d FROM scope_days)"
     days = [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
+    written = {table: {str(d) for (d,) in con.execute(f"SELECT d FROM {of}").fetchall()}
+               for table, of in (("sessions", "session_days"), ("turns", "session_days"),
+                                 ("conversions", "conversion_days"), ("kpi_histograms", "session_days"))}
+    written["kpi_facts"] = {str(d) for d in days}
     for table in ("sessions", "turns", "conversions"):
         # Stored a file per day: the rebuilt days read just their own files.
         con.execute(f"CREATE VIEW prev_{table}_of_days AS {generation.read_sql(lake, manifest, table, days)}")
@@ -251,7 +264,7 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         con.execute(f"""CREATE TABLE {table} AS
             SELECT * FROM prev_{table} WHERE on_date NOT IN (SELECT d FROM scope_days)
             UNION ALL SELECT * FROM scoped.{table}""")
-    return days
+    return days, written
 
 
 
@@ -405,41 +418,48 @@ def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
 
 
 def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
-                             thresholds: pl.DataFrame, days: list[date]) -> None:
+                             thresholds: pl.DataFrame, histogram_days: list[str]) -> None:
     """kpi and kpi_distributions of the changed periods, by the same sql/ files over a calendar narrowed to them
     (schema `changed`). kpi then holds just those periods' rows (the other periods' files are kept);
-    kpi_distributions, stored whole, every period's: the changed periods' computed again from their days'
-    histograms (percentiles cannot be summed), the others' as they were. Within a changed period only the shops
-    whose day histograms differ on a changed day can have other percentiles: only theirs are computed again, the
-    other shops' rows are kept."""
+    kpi_distributions, stored whole, every period's: computed again (schema `changed_distributions`) from their
+    days' histograms (percentiles cannot be summed) for the periods holding a day whose histograms changed, and
+    there only for the shops whose day histograms differ; every other row as it was."""
     con.execute("CREATE SCHEMA changed")
     con.execute("""CREATE TABLE changed.calendar AS
         SELECT c.* FROM main.calendar AS c
         WHERE EXISTS (SELECT 1 FROM changed_periods AS p WHERE p.grain = c.grain AND p.period = c.period)""")
     in_changed = "EXISTS (SELECT 1 FROM changed_periods AS c WHERE c.grain = {t}.grain AND c.period = {t}.period)"
-    was = generation.read_sql(lake, manifest, "kpi_histograms", days)
-    was = was or "SELECT * FROM scoped.kpi_histograms WHERE false"
+    in_distributed = ("EXISTS (SELECT 1 FROM distributed_periods AS d "
+                      "WHERE d.grain = {t}.grain AND d.period = {t}.period)")
+    listed = ", ".join(f"DATE '{d}'" for d in histogram_days) or "NULL"
+    con.execute(f"""CREATE TABLE distributed_periods AS
+        SELECT DISTINCT grain, period FROM scope_calendar.calendar WHERE on_date IN ({listed})""")
+    was = generation.read_sql(lake, manifest, "kpi_histograms", histogram_days)
+    was = was or "SELECT * FROM written_kpi_histograms WHERE false"
     con.execute(f"""CREATE TABLE changed_shops AS
         SELECT DISTINCT shop_id FROM (
-            (SELECT * FROM scoped.kpi_histograms EXCEPT SELECT * FROM ({was}) AS w)
-            UNION ALL (SELECT * FROM ({was}) AS w EXCEPT SELECT * FROM scoped.kpi_histograms)
+            (SELECT * FROM written_kpi_histograms EXCEPT SELECT * FROM ({was}) AS w)
+            UNION ALL (SELECT * FROM ({was}) AS w EXCEPT SELECT * FROM written_kpi_histograms)
         ) AS differ""")
     (unchanged,) = con.execute("""SELECT count(*) FROM (SELECT DISTINCT shop_id FROM main.kpi_histograms) AS h
         WHERE h.shop_id NOT IN (SELECT shop_id FROM changed_shops)""").fetchone()
-    # Read four times by kpi_distributions: the filter only where it leaves some shop out.
-    con.execute("CREATE VIEW changed.kpi_histograms AS SELECT * FROM main.kpi_histograms AS h"
-                + (" WHERE h.shop_id IN (SELECT shop_id FROM changed_shops)" if unchanged else ""))
     con.execute(f"CREATE VIEW prev_kpi_distributions AS {generation.read_sql(lake, manifest, 'kpi_distributions')}")
-
-    def keep_other_shops() -> None:
-        con.execute(f"""CREATE TABLE changed.kpi_distributions_of_all AS
-            SELECT * FROM changed.kpi_distributions
-            UNION ALL SELECT * FROM prev_kpi_distributions AS p
-            WHERE {in_changed.format(t='p')} AND p.shop_id NOT IN (SELECT shop_id FROM changed_shops)""")
-        con.execute("DROP TABLE changed.kpi_distributions")
-        con.execute("ALTER TABLE changed.kpi_distributions_of_all RENAME TO kpi_distributions")
-
-    sqlfiles.in_schema(con, "changed", lambda: (roll_up_periods(con), keep_other_shops(), band(con, thresholds)))
+    con.execute("CREATE SCHEMA changed_distributions")
+    con.execute(f"""CREATE TABLE changed_distributions.calendar AS
+        SELECT * FROM changed.calendar AS c WHERE {in_distributed.format(t='c')}""")
+    # Read four times by kpi_distributions: the filter only where it leaves some shop out.
+    con.execute("CREATE VIEW changed_distributions.kpi_histograms AS SELECT * FROM main.kpi_histograms AS h"
+                + (" WHERE h.shop_id IN (SELECT shop_id FROM changed_shops)" if unchanged else ""))
+    sqlfiles.in_schema(con, "changed_distributions",
+                       lambda: roll_up_periods(con, ("period_spans", "kpi_distributions")))
+    con.execute(f"""CREATE TABLE changed.kpi_distributions AS
+        SELECT * FROM changed_distributions.kpi_distributions
+        UNION ALL SELECT * FROM prev_kpi_distributions AS p
+        WHERE {in_changed.format(t='p')}
+          AND NOT ({in_distributed.format(t='p')} AND p.shop_id IN (SELECT shop_id FROM changed_shops))""")
+    con.execute("DROP SCHEMA changed_distributions CASCADE")
+    sqlfiles.in_schema(con, "changed", lambda: (
+        roll_up_periods(con, tuple(s for s in PERIOD_STEPS if s != "kpi_distributions")), band(con, thresholds)))
     # kpi_target gives a row for every target: only the changed periods' are new.
     con.execute(f"CREATE TABLE kpi AS SELECT * FROM changed.kpi AS k WHERE {in_changed.format(t='k')}")
     con.execute("CREATE TABLE thresholds AS SELECT * FROM changed.thresholds")

@@ -459,3 +459,33 @@ def test_an_exported_session_whose_new_message_names_another_customer(tmp_path, 
     assert session_rows(a) == {"G1": ("a", 3, True, None), "G2": ("y", 1, True, None)}
     assert a["conversions"] == []
     assert counts == [3]  # G1's three messages; G2 is not derived again
+
+
+def test_a_re_sent_complaint_rewrites_its_days_facts_not_its_sessions(tmp_path):
+    """A complaint of the 25th re-sent on the 26th, resolved now: the 25th's facts are computed again, but its
+    sessions, turns and response-time histograms did not change, so their files are kept, and its medians are not
+    computed again (the 26th's, the week's and the month's are, from the new day's histograms)."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-25 10:00:00"), msg("2", "c", "agent", "2026-11-25 10:00:30", agent="a1")])
+    write_csv(nights[0] / "complaints_1.csv", COMPLAINTS_HEADER, [
+        ("k1", "S1", "2026-11-25 11:00:00", "service", "2026-11-25 11:30:00", "")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("3", "d", "customer", "2026-11-26 10:00:00"), msg("4", "d", "agent", "2026-11-26 10:00:20", agent="a1")])
+    write_csv(nights[1] / "complaints_2.csv", COMPLAINTS_HEADER, [
+        ("k1", "S1", "2026-11-25 11:00:00", "service", "2026-11-25 11:30:00", "2026-11-26 09:00:00")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    same(tables(nightly), tables(full))
+    derived = nightly.manifest().derived
+    assert derived["recomputed_days"] == ["2026-11-25", "2026-11-26"]
+    files = derived["tables"]
+    kept = {t: files[t]["2026-11-25"].split("/")[1] for t in ("sessions", "turns", "kpi_histograms", "kpi_facts")}
+    assert kept == {"sessions": "g000001", "turns": "g000001", "kpi_histograms": "g000001", "kpi_facts": "g000002"}
+    assert files["sessions"]["2026-11-26"].split("/")[1] == "g000002"
+    con = duckdb.connect()
+    distributions = con.execute(
+        f"SELECT grain, period, n, median_seconds FROM read_parquet('{nightly.path(files['kpi_distributions'])}') "
+        "WHERE family = 'frt' AND clock = 'wall' AND agent_id IS NULL ORDER BY grain, period").fetchall()
+    assert distributions == [("day", "2026-11-25", 1, 30.0), ("day", "2026-11-26", 1, 20.0),
+                             ("month", "2026-11", 2, 25.0), ("quarter", "2026-Q4", 2, 25.0),
+                             ("week", "2026-W48", 2, 25.0), ("year", "2026", 2, 25.0)]

@@ -28,10 +28,10 @@ def period_inputs(con: duckdb.DuckDBPyConnection) -> None:
         sqlfiles.build(con, step)
 
 
-def roll_up_periods(con: duckdb.DuckDBPyConnection) -> None:
+def roll_up_periods(con: duckdb.DuckDBPyConnection, steps: tuple[str, ...] = PERIOD_STEPS) -> None:
     """kpi_values and kpi_distributions of the periods in `calendar`: numerators and denominators from the day sums
-    (and the targets), medians and 90th percentiles from the day histograms."""
-    for step in PERIOD_STEPS:
+    (and the targets), medians and 90th percentiles from the day histograms. (`steps`: some of them, in order.)"""
+    for step in steps:
         sqlfiles.build(con, step)
 
 
