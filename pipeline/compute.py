@@ -1,13 +1,15 @@
 """Compute: derive → measure → band over the lake, publish a new derived generation.
 
 A computation is either full (every table from every file) or an increment over the files landed since the last
-one. An increment recomputes sessions, turns and conversions only for the conversations (shop, customer) that new
-messages or orders touch, finds the days whose sessions, turns, conversions or dated events (ratings, complaints,
-reviews, paid orders, refunds, disputes, feedback, audited bot replies) changed, recomputes the day sums of the KPI
-facts and the day histograms of response times of exactly those days, and computes the KPI rows and percentiles of
-the periods holding a changed day or a provisional row from the day sums. Both run the same sql/ files; the
-increment only gives them narrower inputs (DuckDB schemas `delta`, `scoped`, `scope_calendar` and `changed` whose
-relations shadow the lake's), so an increment equals a full computation (tests/test_incremental.py).
+one. An increment derives again only the sessions new messages can change (an exported session whole; a cut
+conversation from its last session on, seeded with what came before it) and the conversions of the conversations
+(shop, customer) that new messages or orders touch; finds the days whose sessions, turns, conversions or dated
+events (ratings, complaints, reviews, paid orders, refunds, disputes, feedback, audited bot replies) changed;
+recomputes the day sums of the KPI facts and the day histograms of response times of those days; and computes the
+KPI rows of the periods holding a changed day or a provisional row from the day sums, their percentiles where a
+day's histograms changed. Both run the same sql/ files; the increment only gives them narrower inputs (DuckDB
+schemas `delta`, `delta_all`, `scoped`, `scope_calendar`, `changed` and `changed_distributions`, whose relations
+shadow the lake's), so an increment equals a full computation (tests/test_incremental.py).
 """
 from __future__ import annotations
 
