@@ -575,6 +575,17 @@ def test_repeated_row_within_one_file_is_a_duplicate(tmp_path):
     assert_accounting(lake, results)
 
 
+@pytest.mark.parametrize("ids", [("M1", "M1", "M2"), ("M1", "M3", "M2")], ids=["one-id-two-shops", "disjoint"])
+def test_an_id_repeated_by_another_shop_in_one_file_is_a_duplicate(tmp_path, ids):
+    # Keys are ids, not (shop, id): a second shop's M1 in the same file is a duplicate of the first's (SPEC §1.3).
+    rows = [row("messages", message_id=ids[0], shop_id="S1"), row("messages", message_id=ids[2], shop_id="S1"),
+            row("messages", message_id=ids[1], shop_id="S2")]
+    lake, results = ingest(tmp_path / "lake", [("messages", kind_csv(tmp_path / "m.csv", "messages", rows))])
+    duplicates = 1 if ids[1] == ids[0] else 0
+    assert (only(results).read, only(results).accepted, only(results).duplicates) == (3, 3 - duplicates, duplicates)
+    assert_accounting(lake, results)
+
+
 def test_a_later_order_replaces_the_earlier(tmp_path):
     first = kind_csv(tmp_path / "orders_1.csv", "orders", [
         row("orders", order_id="O1", paid_at="", amount="10", status="created"),
