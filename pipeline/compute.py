@@ -184,7 +184,8 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     for table in DERIVED:
         con.execute(f"CREATE VIEW prev_{table} AS {generation.read_sql(lake, manifest, table)}")
     _scope_history(con, lake, manifest, config, added)
-    in_scope = "EXISTS (SELECT 1 FROM scope_conversations c WHERE c.shop_id = {t}.shop_id AND c.customer_id = {t}.customer_id)"
+    in_scope = ("EXISTS (SELECT 1 FROM scope_conversations c "
+                "WHERE c.shop_id = {t}.shop_id AND c.customer_id = {t}.customer_id)")
     redone = ("EXISTS (SELECT 1 FROM redone_sessions r "
               "WHERE r.shop_id = {t}.shop_id AND r.session_id = {t}.session_id)")
     con.execute(f"CREATE TABLE was_turns AS SELECT t.* FROM prev_turns t WHERE {redone.format(t='t')}")
@@ -221,7 +222,8 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     # complaint changes its day's facts only. Each table is written for its own days.
     days_of("session_days", [changed("delta.sessions", "was_redone", "started_on"),
                              changed("delta.turns", "was_turns", "started_on")])
-    days_of("conversion_days", [changed("delta_all.conversions", "was_conversions", "CAST(session_started_at AS DATE)")])
+    days_of("conversion_days",
+            [changed("delta_all.conversions", "was_conversions", "CAST(session_started_at AS DATE)")])
     days_of("scope_days", ["SELECT d FROM session_days", "SELECT d FROM conversion_days", *event_days])
     on_day = "{c} IN (SELECT d FROM scope_days)"
     days = [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
