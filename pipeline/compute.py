@@ -188,7 +188,11 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                 "WHERE c.shop_id = {t}.shop_id AND c.customer_id = {t}.customer_id)")
     redone = ("EXISTS (SELECT 1 FROM redone_sessions r "
               "WHERE r.shop_id = {t}.shop_id AND r.session_id = {t}.session_id)")
-    con.execute(f"CREATE TABLE was_turns AS SELECT t.* FROM prev_turns t WHERE {redone.format(t='t')}")
+    # A turn is filed under its session's start day: only the days of the sessions derived again are read.
+    redone_days = [d for (d,) in con.execute("""SELECT DISTINCT w.started_on FROM was_sessions AS w
+        SEMI JOIN redone_sessions AS r ON r.shop_id = w.shop_id AND r.session_id = w.session_id""").fetchall()]
+    con.execute(f"CREATE VIEW prev_turns_redone AS {generation.read_sql(lake, manifest, 'turns', redone_days)}")
+    con.execute(f"CREATE TABLE was_turns AS SELECT t.* FROM prev_turns_redone t WHERE {redone.format(t='t')}")
     con.execute(f"CREATE TABLE was_conversions AS SELECT * FROM prev_conversions p WHERE {in_scope.format(t='p')}")
     replaced = {
         # kind → (key, the date its facts fall on): every version of a re-sent key, old and new
