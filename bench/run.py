@@ -38,8 +38,8 @@ class Measure:
 
 
 def timed(name: str, argv: list[str], note: str = "") -> Measure:
-    # Each step starts with the page cache flushed to disk: the increment, right after the full run, otherwise paid
-    # for writing back the full run's ~0.5 GB of files (11.0-11.4 s after a sync, 13.3-13.5 s without).
+    # Each step starts with the page cache flushed to disk, so that none pays for writing back the previous one's
+    # files (the night's run right after a 537 MB copy of its lake: 13.3-13.5 s without a sync, 11.0-11.4 s with).
     os.sync()
     proc = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True)
     if proc.returncode not in (0,):
