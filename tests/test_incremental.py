@@ -358,6 +358,15 @@ def derived_again(monkeypatch) -> list[int]:
     return counts
 
 
+def nights_and_derived_again(tmp_path: Path, monkeypatch, inboxes: list[Path]) -> tuple[dict, list[int]]:
+    """The nightly lake's tables, checked equal to one full run's, and how many messages each increment derived."""
+    counts = derived_again(monkeypatch)
+    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
+    a = tables(nightly)
+    same(a, tables(full))
+    return a, counts
+
+
 def two_nights(tmp_path: Path, first: list[tuple], second: list[tuple], orders: list[tuple] = ()) -> list[Path]:
     inboxes = [tmp_path / "night1", tmp_path / "night2"]
     write_csv(inboxes[0] / "messages_1.csv", MESSAGE_HEADER, first)
@@ -382,10 +391,7 @@ def test_a_late_reply_joins_the_last_session_through_a_customer_message_of_the_o
     inboxes = two_nights(tmp_path, [msg("1", "c", "customer", "2026-11-27 10:00:00"),
                                     msg("2", "c", "bot", "2026-11-27 10:40:00")],
                          [msg("3", "c", "agent", "2026-11-27 11:20:00", agent="a1")])
-    counts = derived_again(monkeypatch)
-    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
-    a = tables(nightly)
-    same(a, tables(full))
+    a, counts = nights_and_derived_again(tmp_path, monkeypatch, inboxes)
     assert session_rows(a) == {"c#1": ("c", 1, True, 1), "c#2": ("c", 2, False, 2)}
     assert counts == [2]  # the bot and the agent: c#1 is not derived again
 
@@ -398,10 +404,7 @@ def test_a_conversation_back_after_more_than_a_day_continues_its_session_numbers
                                     msg("3", "c", "customer", "2026-11-27 15:00:00")],
                          [msg("4", "c", "customer", "2026-11-29 10:00:00"),
                           msg("5", "c", "agent", "2026-11-29 10:02:00", agent="a2")])
-    counts = derived_again(monkeypatch)
-    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
-    a = tables(nightly)
-    same(a, tables(full))
+    a, counts = nights_and_derived_again(tmp_path, monkeypatch, inboxes)
     assert session_rows(a) == {"c#1": ("c", 2, True, 1), "c#2": ("c", 1, True, 2), "c#3": ("c", 2, True, 3)}
     assert counts == [2]
 
@@ -413,10 +416,7 @@ def test_a_reply_within_the_late_window_rederives_the_last_session_only(tmp_path
                                     msg("2", "c", "agent", "2026-11-27 09:01:00", agent="a1"),
                                     msg("3", "c", "customer", "2026-11-27 15:00:00")],
                          [msg("4", "c", "agent", "2026-11-27 23:00:00", agent="a2")])
-    counts = derived_again(monkeypatch)
-    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
-    a = tables(nightly)
-    same(a, tables(full))
+    a, counts = nights_and_derived_again(tmp_path, monkeypatch, inboxes)
     assert session_rows(a) == {"c#1": ("c", 2, True, 1), "c#2": ("c", 2, True, 2)}
     assert counts == [2]
 
@@ -431,10 +431,7 @@ def test_a_message_earlier_than_the_last_session_derives_the_conversation_whole(
                                     msg("2", "c", "agent", "2026-11-27 10:05:00", agent="a1"),
                                     msg("3", "c", "customer", "2026-11-27 12:00:00")],
                          [msg("4", "c", "customer", late)])
-    counts = derived_again(monkeypatch)
-    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
-    a = tables(nightly)
-    same(a, tables(full))
+    a, counts = nights_and_derived_again(tmp_path, monkeypatch, inboxes)
     if late < "2026-11-27 12":
         assert session_rows(a) == {"c#1": ("c", 2, True, 1), "c#2": ("c", 1, True, 2), "c#3": ("c", 1, True, 3)}
         assert counts == [4]
@@ -452,10 +449,7 @@ def test_an_exported_session_whose_new_message_names_another_customer(tmp_path, 
                                     msg("3", "y", "customer", "2026-11-27 10:00:00", session="G2")],
                          [msg("4", "a", "customer", "2026-11-27 10:30:00", session="G1")],
                          orders=[("o1", "S1", "x", "2026-11-27 11:00:00", "2026-11-27 11:00:00", "5")])
-    counts = derived_again(monkeypatch)
-    nightly, full = nightly_and_full(tmp_path, inboxes, Config())
-    a = tables(nightly)
-    same(a, tables(full))
+    a, counts = nights_and_derived_again(tmp_path, monkeypatch, inboxes)
     assert session_rows(a) == {"G1": ("a", 3, True, None), "G2": ("y", 1, True, None)}
     assert a["conversions"] == []
     assert counts == [3]  # G1's three messages; G2 is not derived again
