@@ -188,9 +188,10 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                 "WHERE c.shop_id = {t}.shop_id AND c.customer_id = {t}.customer_id)")
     redone = ("EXISTS (SELECT 1 FROM redone_sessions r "
               "WHERE r.shop_id = {t}.shop_id AND r.session_id = {t}.session_id)")
-    # A turn is filed under its session's start day: only the days of the sessions derived again are read.
-    redone_days = [d for (d,) in con.execute("""SELECT DISTINCT w.started_on FROM was_sessions AS w
-        SEMI JOIN redone_sessions AS r ON r.shop_id = w.shop_id AND r.session_id = w.session_id""").fetchall()]
+    # The previous sessions derived again, and their turns: a turn is filed under its session's start day, so only
+    # those days are read.
+    con.execute(f"CREATE TABLE was_redone AS SELECT * FROM was_sessions w WHERE {redone.format(t='w')}")
+    redone_days = [d for (d,) in con.execute("SELECT DISTINCT started_on FROM was_redone").fetchall()]
     con.execute(f"CREATE VIEW prev_turns_redone AS {generation.read_sql(lake, manifest, 'turns', redone_days)}")
     con.execute(f"CREATE TABLE was_turns AS SELECT t.* FROM prev_turns_redone t WHERE {redone.format(t='t')}")
     con.execute(f"CREATE TABLE was_conversions AS SELECT * FROM prev_conversions p WHERE {in_scope.format(t='p')}")
@@ -217,7 +218,6 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         return (f"SELECT {day} AS d FROM ((SELECT * FROM {now} EXCEPT SELECT * FROM {was}) "
                 f"UNION ALL (SELECT * FROM {was} EXCEPT SELECT * FROM {now})) AS differ")
 
-    con.execute(f"CREATE TABLE was_redone AS SELECT * FROM was_sessions w WHERE {redone.format(t='w')}")
     def days_of(table: str, changes: list[str]) -> None:
         con.execute(f"CREATE TABLE {table} AS SELECT DISTINCT d FROM ("
                     + " UNION ALL ".join(f"({q})" for q in changes) + ") AS changed WHERE d IS NOT NULL")
