@@ -343,22 +343,28 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
             FROM was_sessions AS w JOIN tails AS t
                 ON t.shop_id = w.shop_id AND t.customer_id = w.customer_id AND w.session_no < t.last_no
             GROUP BY w.shop_id, w.customer_id
+        ),
+        placed AS (
+            -- apart: the first new message opens a session nothing before can join
+            SELECT n.shop_id, n.customer_id, n.new_first, t.last_no, t.last_started_at,
+                   t.customer_at AS all_customer_at, t.agent_at AS all_agent_at,
+                   b.customer_at AS before_customer_at, b.agent_at AS before_agent_at,
+                   date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} AS apart
+            FROM new_cut AS n
+            LEFT JOIN tails AS t ON t.shop_id = n.shop_id AND t.customer_id = n.customer_id
+            LEFT JOIN before_last AS b ON b.shop_id = n.shop_id AND b.customer_id = n.customer_id
         )
-        SELECT n.shop_id, n.customer_id,
-            CASE WHEN t.last_no IS NULL THEN n.new_first
-                 WHEN n.new_first < t.last_started_at THEN TIMESTAMP '-infinity'
-                 WHEN date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} THEN n.new_first
-                 ELSE t.last_started_at END AS from_at,
-            CASE WHEN t.last_no IS NULL OR n.new_first < t.last_started_at THEN NULL
-                 WHEN date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} THEN t.last_no
-                 ELSE t.last_no - 1 END AS sessions_before,
-            CASE WHEN date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} THEN t.customer_at
-                 ELSE b.customer_at END AS last_customer_at,
-            CASE WHEN date_diff('microsecond', t.last_at, n.new_first) > {certain_gap_us} THEN t.agent_at
-                 ELSE b.agent_at END AS last_agent_at
-        FROM new_cut AS n
-        LEFT JOIN tails AS t ON t.shop_id = n.shop_id AND t.customer_id = n.customer_id
-        LEFT JOIN before_last AS b ON b.shop_id = n.shop_id AND b.customer_id = n.customer_id;
+        SELECT shop_id, customer_id,
+            CASE WHEN last_no IS NULL THEN new_first
+                 WHEN new_first < last_started_at THEN TIMESTAMP '-infinity'
+                 WHEN apart THEN new_first
+                 ELSE last_started_at END AS from_at,
+            CASE WHEN last_no IS NULL OR new_first < last_started_at THEN NULL
+                 WHEN apart THEN last_no
+                 ELSE last_no - 1 END AS sessions_before,
+            CASE WHEN apart THEN all_customer_at ELSE before_customer_at END AS last_customer_at,
+            CASE WHEN apart THEN all_agent_at ELSE before_agent_at END AS last_agent_at
+        FROM placed;
         CREATE TABLE redone_sessions AS
         SELECT w.shop_id, w.session_id FROM was_sessions AS w
         SEMI JOIN scope_given AS g ON g.shop_id = w.shop_id AND g.session_id = w.session_id
