@@ -806,3 +806,49 @@ def test_same_content_as_another_kind_is_not_seen(tmp_path):
     _, more = ingest(tmp_path / "lake", [("complaints", empty_complaints)])
     assert [r.status for r in results + more] == ["landed", "landed"]
     assert lake.manifest().kinds() == {"messages", "complaints"}  # a complaints file was ingested (SPEC §4)
+
+
+# --- the first pass's file as the part ----------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_clean_file_lands_as_the_first_pass_wrote_it_and_as_the_copy_would(tmp_path, kind, monkeypatch):
+    """A file with no row in doubt and every key known becomes its part without DuckDB's copy. That part must have
+    the rows and column types the copy writes (the path every other file takes)."""
+    from pipeline.land import ingest as ingest_module
+    rows = [row(kind, **{ID[kind]: f"{ID[kind][0]}{i}"}) for i in range(5)]
+    if kind == "targets":
+        rows = [row(kind, shop_id=f"S{i}") for i in range(5)]
+    path = kind_csv(tmp_path / f"{kind}.csv", kind, rows)
+    moved = []
+    monkeypatch.setattr(ingest_module.shutil, "move", lambda a, b: moved.append(a) or Path(a).rename(b))
+    direct, results = ingest(tmp_path / "direct", [(kind, path)])
+    assert len(moved) == 1 and only(results).accepted == 5
+
+    stage = ingest_module._stage
+    monkeypatch.setattr(ingest_module, "_stage",
+                        lambda *a, **k: ingest_module.Staged(stage(*a, **k).path, is_part=True, keyed=False))
+    copied, _ = ingest(tmp_path / "copied", [(kind, path)])
+    assert len(moved) == 1
+    parts = [lake.path(lake.manifest().files[0].data) for lake in (direct, copied)]
+    described = [duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{p}')").fetchall() for p in parts]
+    assert described[0] == described[1]
+    differ = duckdb.sql(f"""SELECT count(*) FROM (
+        (SELECT * FROM read_parquet('{parts[0]}') EXCEPT ALL SELECT * FROM read_parquet('{parts[1]}'))
+        UNION ALL (SELECT * FROM read_parquet('{parts[1]}') EXCEPT ALL SELECT * FROM read_parquet('{parts[0]}')))
+    """).fetchall()[0][0]
+    assert differ == 0
+
+
+def test_a_file_without_ids_or_with_a_repeat_is_copied(tmp_path, monkeypatch):
+    """Content hashes are DuckDB's md5, and a repeated key needs the window: such files take the copy."""
+    from pipeline.land import ingest as ingest_module
+    moved = []
+    monkeypatch.setattr(ingest_module.shutil, "move", lambda a, b: moved.append(a) or Path(a).rename(b))
+    no_ids = kind_csv(tmp_path / "a.csv", "messages", [row("messages", message_id=None, content=f"x{i}")
+                                                        for i in range(3)])
+    repeat = kind_csv(tmp_path / "b.csv", "messages", [row("messages", message_id="m9", sent_at=t)
+                                                        for t in ("2026-11-27 10:00:00", "2026-11-27 10:01:00")])
+    lake, results = ingest(tmp_path / "lake", [("messages", no_ids), ("messages", repeat)])
+    assert [(r.accepted, r.duplicates) for r in results] == [(3, 0), (1, 1)]
+    assert moved == []
+    keys = duckdb.sql(f"SELECT _key FROM read_parquet('{lake.path(lake.manifest().files[0].data)}')").fetchall()
+    assert all(k.startswith("h:") for (k,) in keys)

@@ -17,7 +17,7 @@ import polars as pl
 
 from ..config import Config, ConfigError
 from ..kinds import KINDS, Kind
-from ..normalise import SUSPECT, normalise, parse_values
+from ..normalise import REJECT_COLUMNS, SUSPECT, normalise, parse_values
 from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, validate_parquet
 from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
@@ -131,21 +131,51 @@ def connect(lake: Lake, config: Config) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _stage(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str, work: Path) -> Path:
-    """The file normalised into a Parquet file of `work`. Values are parsed first, alone; the rows that pass may be
-    refused (usually none) are normalised again in full and replace their first-pass rows."""
-    first = work / "values.parquet"
-    parse_values(frame, kind, rename, tz).sink_parquet(first, compression="lz4")
-    suspects = pl.scan_parquet(first).filter(pl.col(SUSPECT)).select("_line").collect()["_line"]
+def polars_key(kind: Kind) -> pl.Expr:
+    """key_sql in polars, null where it needs the content hash (which only DuckDB's md5 gives the same)."""
+    if kind.name == "targets":
+        return pl.concat_str([pl.col("shop_id"), pl.lit("|"), pl.col("period")])
+    (id_column,) = kind.key
+    return pl.col(id_column)
+
+
+@dataclass
+class Staged:
+    path: Path
+    # `path` has the columns of a lake part (no reject columns): no row was in doubt, so every row is accepted
+    is_part: bool
+    # ... and every row has its key: the file can become the part as it is
+    keyed: bool
+
+
+def _stage(frame: pl.LazyFrame, kind: Kind, rename: dict[str, str], tz: str, work: Path, seq: int) -> Staged:
+    """The file normalised into a Parquet file of `work`. Values are parsed first, alone, straight into the columns
+    of a lake part; the rows that pass may be refused (usually none) are normalised again in full and, with reasons,
+    replace their first-pass rows."""
+    values = parse_values(frame, kind, rename, tz).with_columns(
+        polars_key(kind).alias("_key"), pl.lit(seq, dtype=pl.Int64).alias("_seq"))
+    part_columns = [c for c in values.collect_schema().names() if not c.startswith("_")] + ["_key", "_line", "_seq"]
+    first, doubts = work / "values.parquet", work / "doubts.parquet"
+    # One pass, two outputs: polars parses once for both sinks.
+    pl.collect_all([
+        values.select(part_columns).sink_parquet(first, compression="snappy", lazy=True),
+        values.filter(pl.col(SUSPECT) | pl.col("_key").is_null()).select("_line", SUSPECT)
+        .sink_parquet(doubts, lazy=True),
+    ])
+    doubt = pl.read_parquet(doubts)
+    suspects = doubt.filter(pl.col(SUSPECT))["_line"]
     if suspects.is_empty():
-        return first
+        return Staged(first, is_part=True, keyed=doubt.is_empty())
     judged = work / "judged.parquet"
     normalise(frame.filter(pl.col("_line").is_in(suspects.implode())), kind, rename, tz).sink_parquet(
         judged, compression="lz4")
     staged = work / "staged.parquet"
-    pl.concat([pl.scan_parquet(first).filter(~pl.col(SUSPECT)).drop(SUSPECT), pl.scan_parquet(judged)]).sink_parquet(
-        staged, compression="lz4")
-    return staged
+    pl.concat([
+        pl.scan_parquet(first).filter(~pl.col("_line").is_in(suspects.implode())).drop("_key", "_seq")
+        .with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in REJECT_COLUMNS),
+        pl.scan_parquet(judged),
+    ]).sink_parquet(staged, compression="lz4")
+    return Staged(staged, is_part=False, keyed=False)
 
 
 def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kind: Kind, path: Path, seq: int,
@@ -160,11 +190,16 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
         raise Refused(f"{path}: missing required column(s) {', '.join(header_map.missing_required)} "
                       f"for kind {kind.name} (headers found: {', '.join(headers) or 'none'})")
     try:
-        staged = _stage(frame, kind, header_map.rename, config.timezone, work)
+        staged = _stage(frame, kind, header_map.rename, config.timezone, work, seq)
     except pl.exceptions.PolarsError as e:
         raise explain(raw, e) from None
 
-    con.read_parquet(str(staged)).create_view("staged", replace=True)
+    if staged.is_part:  # every row accepted: the reject columns are null
+        nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in REJECT_COLUMNS)
+        con.execute(f"CREATE OR REPLACE VIEW staged AS SELECT * EXCLUDE (_key, _seq), {nulls} "
+                    f"FROM read_parquet({quote(str(staged.path))})")
+    else:
+        con.read_parquet(str(staged.path)).create_view("staged", replace=True)
     read, rejected = con.execute(
         "SELECT count(*), count(_reject_reason) FROM staged").fetchall()[0]
     samples = [dict(zip(("line", "column", "reason", "raw"), r)) for r in con.execute(
@@ -180,8 +215,12 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     order = "_line ASC" if keep_first else "_line DESC"
     data_rel = f"data/{kind.name}/{seq:06d}.parquet"
     lake.path(data_rel).parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"CREATE OR REPLACE VIEW accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, _line "
-                "FROM staged WHERE _reject_reason IS NULL")
+    if staged.keyed:
+        con.execute(f"CREATE OR REPLACE VIEW accepted AS SELECT {', '.join(columns)}, _key, _line "
+                    f"FROM read_parquet({quote(str(staged.path))})")
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW accepted AS SELECT {', '.join(columns)}, {key_sql(kind)} AS _key, _line "
+                    "FROM staged WHERE _reject_reason IS NULL")
     # A shop's content hashes make an interval of their own: with its ids, they would span every later shop's ids.
     shops = con.execute("SELECT count(*), min(_key), max(_key) FROM accepted "
                         f"GROUP BY shop_id, starts_with(_key, '{_HASH_PREFIX}')").fetchall()
@@ -203,11 +242,15 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     # Repeats within one file are rare: the window that keeps one row per key runs only when there are some.
     one_per_key = source if rows == hashes else (
         f"(SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY _key ORDER BY {order}) = 1)")
-    con.execute(f"""
-        COPY (
-            SELECT *, CAST(? AS BIGINT) AS _seq FROM {one_per_key} {anti_join}
-        ) TO {quote(str(lake.path(data_rel)))} (FORMAT parquet, COMPRESSION snappy)
-    """, [seq])
+    if staged.keyed and not earlier and rows == hashes:
+        # Every row accepted, with its key, none repeated: the first pass wrote the part (saves a copy of the file)
+        shutil.move(staged.path, lake.path(data_rel))
+    else:
+        con.execute(f"""
+            COPY (
+                SELECT *, CAST(? AS BIGINT) AS _seq FROM {one_per_key} {anti_join}
+            ) TO {quote(str(lake.path(data_rel)))} (FORMAT parquet, COMPRESSION snappy)
+        """, [seq])
     if earlier:
         con.execute("DROP TABLE accepted_rows")
     fsync_file(lake.path(data_rel))
