@@ -1,4 +1,6 @@
 """The pandera schemas hold what normalise accepts (hypothesis over raw text), and catch what they must."""
+from datetime import date, datetime
+
 import polars as pl
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -6,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from pipeline.kinds import KINDS
 from pipeline.normalise import normalise
 from pipeline.schemas import TABLES
-from pipeline.schemas.validate import SchemaViolation, validate_frame
+from pipeline.schemas.validate import SchemaViolation, validate_frame, validate_parquet
 
 TEXT = st.one_of(st.none(), st.text(max_size=6),
                  st.sampled_from(["2026-11-27 10:00:00", "2026/11/27 10:00", "2026-11-27T02:00:00.5Z", "25:00",
@@ -52,3 +54,41 @@ def test_kpi_schema_ties_no_data_to_missing_values():
     with pytest.raises(SchemaViolation, match="no_value_without_denominator|no_data_band_iff_no_value"):
         validate_frame(frame, TABLES["kpi"], "kpi")
     validate_frame(frame.with_columns(value=pl.lit(0.0)), TABLES["kpi"], "kpi")
+
+
+def _dtypes(table: str) -> dict:
+    return {c: d.type for c, d in TABLES[table].to_schema().dtypes.items()}
+
+
+def _turns(shops: list[str], sessions: list[str], numbers: list[int]) -> pl.DataFrame:
+    n = len(shops)
+    return pl.DataFrame({
+        "shop_id": shops, "session_id": sessions, "turn_no": numbers, "started_on": [date(2026, 11, 27)] * n,
+        "started_at": [datetime(2026, 11, 27, 10)] * n, "answered_at": [None] * n, "agent_id": [None] * n,
+        "response_seconds": [None] * n, "response_service_seconds": [None] * n,
+    }, schema=_dtypes("turns"))
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 100])
+def test_a_table_key_repeated_across_files_and_slices_is_caught(tmp_path, batch_rows):
+    """The unique key of a table is checked over all its files at once, not within each slice read."""
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    _turns(["S1", "S1", "S2"], ["s#1", "s#1", "s#1"], [1, 2, 1]).write_parquet(first)
+    _turns(["S2", "S3"], ["s#2", "s#1"], [1, 1]).write_parquet(second)
+    assert validate_parquet([first, second], TABLES["turns"], batch_rows=batch_rows) == 5
+    _turns(["S3", "S2"], ["s#1", "s#1"], [1, 1]).write_parquet(second)  # S2's s#1 turn 1 again
+    with pytest.raises(SchemaViolation, match=r"\(shop_id, session_id, turn_no\) is not unique.*'S2', 's#1', 1"):
+        validate_parquet([first, second], TABLES["turns"], batch_rows=batch_rows)
+
+
+def test_a_null_in_a_key_repeats_like_a_value(tmp_path):
+    """A shop row's agent_id is null: two shop rows of one KPI and period are a repeat."""
+    path = tmp_path / "h.parquet"
+    row = {"family": "frt", "clock": "wall", "shop_id": "S1", "agent_id": None, "on_date": date(2026, 11, 27),
+           "seconds": 3.0, "observations": 1.0}
+    schema = _dtypes("kpi_histograms")
+    pl.DataFrame([row, {**row, "agent_id": "A1"}], schema=schema).write_parquet(path)
+    validate_parquet(path, TABLES["kpi_histograms"])
+    pl.DataFrame([row, row], schema=schema).write_parquet(path)
+    with pytest.raises(SchemaViolation, match="not unique"):
+        validate_parquet(path, TABLES["kpi_histograms"])
