@@ -139,10 +139,9 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
                 sources[table] = f"written_{table}"
         tables = {}
         for table in BY_DAY:
-            # One at a time, each row table dropped once written: its memory goes to the next one's write.
-            tables |= generation.write(con, lake, manifest, (table,), replaced, sources)
-            if table in DERIVED_ROWS:
-                con.execute(f"DROP TABLE {table}")
+            # One at a time, each row table dropped once copied: its memory goes to the validation and the next write.
+            tables |= generation.write(con, lake, manifest, (table,), replaced, sources,
+                                       drop=DERIVED_ROWS)
         period_inputs(con)
         seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
         periods = None if days is None else _changed_periods(con, lake, manifest, seen)

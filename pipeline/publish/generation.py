@@ -35,12 +35,14 @@ PARTITION_FLUSH_ROWS = 10_000
 
 
 def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables: tuple[str, ...],
-          replaced: dict[str, set[str] | None] | None, sources: dict[str, str] | None = None) -> dict:
+          replaced: dict[str, set[str] | None] | None, sources: dict[str, str] | None = None,
+          drop: tuple[str, ...] = ()) -> dict:
     """Write `tables` of `con` into the new generation's folder (read from `sources[table]` where given); returns
     their manifest entries. With `replaced` (incremental), each partitioned table holds exactly the rows of the days
     (periods) `replaced[table]` names, and every other file is taken over from the current generation;
     `replaced[table]` None: the table is written whole. A computation may write its tables in several calls (to
-    drop what is written from memory): they go to one folder until the manifest is committed."""
+    drop what is written from memory): they go to one folder until the manifest is committed. The tables `drop`
+    names are dropped once copied, before their files are validated (their memory goes to the validation)."""
     previous = manifest.derived or {}
     folder = folder_of(manifest)
     lake.path(folder).mkdir(parents=True, exist_ok=True)
@@ -70,6 +72,8 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables
             f"COPY (SELECT *, {PARTITIONED[table]} AS _day FROM {source}) TO {quote(str(target))} "
             "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_day), OVERWRITE_OR_IGNORE true)"
         )
+        if table in drop:
+            con.execute(f"DROP TABLE {table}")
         written = sorted(target.glob("_day=*/*.parquet"))
         for part in written:
             fsync_file(part)
