@@ -14,16 +14,19 @@ class SchemaViolation(Exception):
     pass
 
 
-def validate_parquet(path: Path | list[Path], model: type[pa.DataFrameModel], batch_rows: int = 250_000) -> int:
+def validate_parquet(path: Path | list[Path], model: type[pa.DataFrameModel], batch_rows: int = 250_000,
+                     key_checked: bool = False) -> int:
     """Check every row of `path` (one file or several of one table; eagerly, lazy=True: all failures listed);
-    returns the rows checked."""
+    returns the rows checked. The model's unique key is checked over all the files at once, unless `key_checked`
+    says the caller has checked it on the rows the files were written from (check_key_sql)."""
     paths = path if isinstance(path, list) else [path]
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
     scan = pl.scan_parquet(paths)
     path = paths[0] if len(paths) == 1 else f"{paths[0].parent.parent} ({len(paths)} files)"
     # Slices of the scan read only the row groups they need (faster than pyarrow's iter_batches + from_arrow).
     # 250K rows a slice: as fast as 1M and half the memory (the turns of 10M messages: 1.1-1.3 s, 265 vs 545 MiB).
-    schema, key = _per_slice(model)
+    schema = _without_key(model)
+    key = () if key_checked else unique_key(model)
     hashes = []
     for offset in range(0, max(rows, 1), batch_rows):
         batch = scan.slice(offset, batch_rows).collect()
@@ -32,27 +35,29 @@ def validate_parquet(path: Path | list[Path], model: type[pa.DataFrameModel], ba
             hashes.append(batch.select(pl.struct(key).hash()).to_series())
     # Distinct hashes of the key: as many as rows proves it unique; fewer is a repeat or a collision, told apart.
     if key and rows and pl.concat(hashes).n_unique() < rows:
-        _name_repeats(scan, key, model.__name__, path)
+        repeated = scan.group_by(key).len().filter(pl.col("len") > 1).limit(3).collect().drop("len").rows()
+        if repeated:
+            raise SchemaViolation(repeats_message(path, model, repeated))
     return rows
 
 
+def unique_key(model: type[pa.DataFrameModel]) -> tuple[str, ...]:
+    return tuple(model.to_schema().unique or ())
+
+
+def repeats_message(where, model: type[pa.DataFrameModel], repeated: list[tuple]) -> str:
+    return (f"{where}: breaks the {model.__name__} schema: ({', '.join(unique_key(model))}) is not unique, repeated: "
+            + "; ".join(str(r) for r in repeated))
+
+
 @cache
-def _per_slice(model: type[pa.DataFrameModel]) -> tuple[pa.DataFrameSchema, tuple[str, ...]]:
-    """The model's schema without its unique key, and that key: checked over the whole table at once instead (pandera
-    would check it within each slice only, and that check was most of its cost; the turns of 10M messages: 0.8-1.0 s
+def _without_key(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+    """The model's schema without its unique key, which is checked over the whole table at once instead: pandera
+    would check it within each slice only, and that check was most of its cost (the turns of 10M messages: 0.8-1.0 s
     with it, 0.6 s with the hashes of every slice's keys counted at the end)."""
     schema = copy.deepcopy(model.to_schema())
-    key = tuple(schema.unique or ())
     schema.unique = None
-    return schema, key
-
-
-def _name_repeats(scan: pl.LazyFrame, key: tuple[str, ...], name: str, where) -> None:
-    repeated = scan.group_by(key).len().filter(pl.col("len") > 1).limit(3).collect()
-    if repeated.height:
-        examples = "; ".join(str(r) for r in repeated.drop("len").rows())
-        raise SchemaViolation(f"{where}: breaks the {name} schema: ({', '.join(key)}) is not unique, repeated: "
-                              f"{examples}")
+    return schema
 
 
 def validate_frame(frame: pl.DataFrame, model: type[pa.DataFrameModel], where: str) -> None:
