@@ -43,7 +43,9 @@ class Config:
     mapping: Path | None = None  # user header mapping (TOML: canonical = "header in the file")
     profile: str | None = None  # a built-in source layout such as "twcs"
     skip_unknown: bool = False
-    duckdb_memory_limit: str = "512MB"  # DuckDB spills to LAKE/tmp beyond this: memory stays flat as input grows
+    # DuckDB spills to LAKE/tmp beyond this: memory stays flat as input grows. 448MB rather than 512MB: the peak of
+    # 10M messages 778 -> 717 MiB (1M: 504 -> 495), with no measurable cost in time (bench/PROFILE.md, session 6).
+    duckdb_memory_limit: str = "448MB"
     duckdb_threads: int | None = None
     # Issue 5 (README "Table A.2" and "Service hours"): the 24-hour complaint rule's window, the service-hours
     # calendar (None: wall-clock only) and the unanswered-turn policy (None: left out; a duration: counted at it).
