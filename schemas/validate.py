@@ -18,7 +18,7 @@ def validate_parquet(path: Path | list[Path], model: type[pa.DataFrameModel], ba
                      key_checked: bool = False) -> int:
     """Check every row of `path` (one file or several of one table; eagerly, lazy=True: all failures listed);
     returns the rows checked. The model's unique key is checked over all the files at once, unless `key_checked`
-    says the caller has checked it on the rows the files were written from (check_key_sql)."""
+    says the caller has checked it on the rows the files were written from (as `generation.write` does in DuckDB)."""
     paths = path if isinstance(path, list) else [path]
     rows = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
     scan = pl.scan_parquet(paths)
