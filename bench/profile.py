@@ -4,7 +4,8 @@
 
 Runs the nightly job in this process with timers around the pipeline's stages (landing each file, each sql/ step,
 the increment's own statements, writing, validation, the warehouse) and a thread sampling VmRSS every 20 ms.
-Prints one line per stage: wall seconds, and the highest RSS seen while it ran. With --snapshot, the lake is first
+Prints one line per stage: wall seconds, CPU seconds of the process (every thread), and the highest RSS seen
+while it ran. With --snapshot, the lake is first
 replaced by a copy of that folder (to profile the same increment again).
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 _rss = {"now": 0.0, "peak": 0.0}
 _stack: list[list] = []  # [name, start, peak]
-_totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+_totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0, 0.0])
 
 
 def _rss_mib() -> float:
@@ -43,6 +44,7 @@ def _sample() -> None:
 @contextmanager
 def stage(name: str):
     frame = [name, time.perf_counter(), _rss_mib()]
+    cpu = time.process_time()
     _stack.append(frame)
     try:
         yield
@@ -52,6 +54,7 @@ def stage(name: str):
         total[0] += time.perf_counter() - frame[1]
         total[1] = max(total[1], frame[2])
         total[2] += 1
+        total[3] += time.process_time() - cpu
 
 
 def _wrap(module, attr: str, label) -> None:
@@ -93,6 +96,10 @@ def instrument(statements: bool = False) -> None:
     for module in (ingest, generation):
         module.validate_parquet = validate.validate_parquet
     _wrap(generation, "write", "write generation")
+    from pipeline.land import lake
+    _wrap(lake, "fsync_file", "  fsync")
+    for module in (ingest, generation):
+        module.fsync_file = lake.fsync_file
     _wrap(compute, "_increment", "increment (derive, day sums)")
     _wrap(compute, "_changed_periods", "increment: changed periods")
     _wrap(compute, "_roll_up_changed_periods", "increment: roll-up of changed periods")
@@ -129,10 +136,10 @@ def main() -> None:
             jobs.compute(Lake(args.lake), config)
         else:
             jobs.run(args.inbox, Lake(args.lake), config)
-    print(f"{'stage':<40} {'calls':>5} {'s':>8} {'peak MiB':>9}")
-    for name, (seconds, peak, calls) in _totals.items():
-        print(f"{name:<40} {calls:>5} {seconds:8.2f} {peak:9.0f}")
-    print(f"{'total':<40} {'':>5} {time.perf_counter() - start:8.2f} {_rss['peak']:9.0f}")
+    print(f"{'stage':<40} {'calls':>5} {'s':>8} {'cpu s':>8} {'peak MiB':>9}")
+    for name, (seconds, peak, calls, cpu) in _totals.items():
+        print(f"{name:<40} {calls:>5} {seconds:8.2f} {cpu:8.2f} {peak:9.0f}")
+    print(f"{'total':<40} {'':>5} {time.perf_counter() - start:8.2f} {time.process_time():8.2f} {_rss['peak']:9.0f}")
 
 
 if __name__ == "__main__":
