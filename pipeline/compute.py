@@ -30,15 +30,16 @@ from .service_hours import empty_tables
 from .land.ingest import connect
 from .land.lake import Lake, Manifest, quote
 from .land.views import sharing_keys, source_views, superseded_sql
-from .measure import PERIOD_STEPS, measure_days, period_inputs, roll_up_periods
+from .measure import PERIOD_STEPS, measure_days, measure_months, period_inputs, roll_up_periods
 from .publish import generation
 from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
 
 DERIVED_ROWS = ("sessions", "turns", "conversions")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
+MONTH_SUMS = ("kpi_month_histograms",)
 SEEDS = {"shop_id": pl.String, "customer_id": pl.String, "sessions_before": pl.Int64,
          "last_customer_at": pl.Datetime("us"), "last_agent_at": pl.Datetime("us")}
-DERIVED = (*DERIVED_ROWS, *DAY_SUMS)
+DERIVED = (*DERIVED_ROWS, *DAY_SUMS, *MONTH_SUMS)
 
 
 def fingerprint(config: Config) -> str:
@@ -126,10 +127,11 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             many = sum(f.accepted for f in manifest.files if f.kind == "messages") > MESSAGES_PER_PASS
             derive(con, config, shop_ranges(con) if many else None)
             measure_days(con)
+            measure_months(con)
         else:
             days, replaced = _increment(con, lake, manifest, config, added)
-        # The day tables are written first and dropped: the roll-up reads the day sums only. (The increment's
-        # roll-up needs every day's sums; the changed days' alone are written.)
+        # The day tables are written first and dropped: the roll-up reads the day and month sums only. (The
+        # increment's roll-up needs every day's sums; the changed days' alone are written.)
         sources = {}
         if replaced is not None:
             for table, column in BY_DAY.items():
@@ -146,6 +148,8 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
         seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
         periods = None if days is None else _changed_periods(con, lake, manifest, seen)
         if periods is None:
+            if days is not None:
+                _every_histogram(con, replaced["kpi_month_histograms"])
             roll_up_periods(con)
             band(con, thresholds)
         else:
@@ -267,11 +271,35 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
     con.execute("DROP SCHEMA delta_all CASCADE; DROP SCHEMA delta CASCADE")
     con.execute("DROP TABLE was_sessions; DROP TABLE was_redone; DROP TABLE was_turns; DROP TABLE was_conversions")
-    for table in DAY_SUMS:
-        con.execute(f"""CREATE TABLE {table} AS
-            SELECT * FROM prev_{table} WHERE on_date NOT IN (SELECT d FROM scope_days)
-            UNION ALL SELECT * FROM scoped.{table}""")
+    # The roll-up sums every day of a changed period's facts; its percentiles read the histograms of the days and
+    # months they need (_roll_up_changed_periods), the changed months from here.
+    con.execute("""CREATE TABLE kpi_facts AS
+        SELECT * FROM prev_kpi_facts WHERE on_date NOT IN (SELECT d FROM scope_days)
+        UNION ALL SELECT * FROM scoped.kpi_facts""")
+    written["kpi_month_histograms"] = _month_sums(con, lake, manifest, sorted(written["kpi_histograms"]))
     return days, written
+
+
+def _month_sums(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, histogram_days: list[str]) -> set[str]:
+    """kpi_month_histograms of the months of the days whose histograms changed, by sql/kpi_month_histograms.sql over
+    each month's stored sums, the changed days as they are now and, negated, as they were; returns the months' keys
+    (their first days)."""
+    months = sorted({day[:8] + "01" for day in histogram_days})
+    listed = ", ".join(f"DATE '{d}'" for d in histogram_days) or "NULL"
+    con.execute("CREATE SCHEMA month_sums")
+    con.execute(f"""CREATE VIEW month_sums.kpi_histograms AS
+        SELECT family, clock, shop_id, agent_id, month_start AS on_date, seconds, observations
+        FROM ({generation.read_sql(lake, manifest, 'kpi_month_histograms', months)}) AS m
+        UNION ALL
+        SELECT family, clock, shop_id, agent_id, on_date, seconds, observations
+        FROM scoped.kpi_histograms WHERE on_date IN ({listed})
+        UNION ALL
+        SELECT family, clock, shop_id, agent_id, on_date, seconds, -observations
+        FROM ({generation.read_sql(lake, manifest, 'kpi_histograms', histogram_days)}) AS w""")
+    sqlfiles.in_schema(con, "month_sums", lambda: measure_months(con))
+    con.execute("CREATE TABLE kpi_month_histograms AS SELECT * FROM month_sums.kpi_month_histograms")
+    con.execute("DROP SCHEMA month_sums CASCADE")
+    return set(months)
 
 
 
@@ -408,6 +436,20 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
     sqlfiles.in_schema(con, "delta_all", lambda: sqlfiles.build(con, "conversions", params(config)))
 
 
+def _every_histogram(con: duckdb.DuckDBPyConnection, months: set[str]) -> None:
+    """An increment that computes every period: the day and month histograms of the whole lake, those of the
+    recomputed days and months as they are now."""
+    kept = " WHERE month_start NOT IN (" + ", ".join(f"DATE '{m}'" for m in sorted(months)) + ")" if months else ""
+    con.execute(f"""CREATE TABLE kpi_histograms AS
+        SELECT * FROM prev_kpi_histograms WHERE on_date NOT IN (SELECT d FROM scope_days)
+        UNION ALL SELECT * FROM scoped.kpi_histograms;
+        ALTER TABLE kpi_month_histograms RENAME TO recomputed_month_histograms;
+        CREATE TABLE kpi_month_histograms AS
+        SELECT * FROM prev_kpi_month_histograms{kept}
+        UNION ALL SELECT * FROM recomputed_month_histograms;
+        DROP TABLE recomputed_month_histograms""")
+
+
 def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
                      seen: str | None) -> list[str] | None:
     """The (grain, period)s an increment computes again, as the keys of their kpi files: those holding a changed
@@ -435,8 +477,8 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
     """kpi and kpi_distributions of the changed periods, by the same sql/ files over a calendar narrowed to them
     (schema `changed`). kpi then holds just those periods' rows (the other periods' files are kept);
     kpi_distributions, stored whole, every period's: computed again (schema `changed_distributions`) from their
-    days' histograms (percentiles cannot be summed) for the periods holding a day whose histograms changed, and
-    there only for the shops whose day histograms differ; every other row as it was."""
+    days' and months' histograms (percentiles cannot be summed) for the periods holding a day whose histograms
+    changed, and there only for the shops whose day histograms differ; every other row as it was."""
     con.execute("CREATE SCHEMA changed")
     con.execute("""CREATE TABLE changed.calendar AS
         SELECT c.* FROM main.calendar AS c
@@ -454,15 +496,29 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
             (SELECT * FROM written_kpi_histograms EXCEPT SELECT * FROM ({was}) AS w)
             UNION ALL (SELECT * FROM ({was}) AS w EXCEPT SELECT * FROM written_kpi_histograms)
         ) AS differ""")
-    (unchanged,) = con.execute("""SELECT count(*) FROM (SELECT DISTINCT shop_id FROM main.kpi_histograms) AS h
-        WHERE h.shop_id NOT IN (SELECT shop_id FROM changed_shops)""").fetchone()
     con.execute(f"CREATE VIEW prev_kpi_distributions AS {generation.read_sql(lake, manifest, 'kpi_distributions')}")
     con.execute("CREATE SCHEMA changed_distributions")
     con.execute(f"""CREATE TABLE changed_distributions.calendar AS
         SELECT * FROM changed.calendar AS c WHERE {in_distributed.format(t='c')}""")
-    # Read four times by kpi_distributions: the filter only where it leaves some shop out.
-    con.execute("CREATE VIEW changed_distributions.kpi_histograms AS SELECT * FROM main.kpi_histograms AS h"
-                + (" WHERE h.shop_id IN (SELECT shop_id FROM changed_shops)" if unchanged else ""))
+    # The histograms those periods read, of the changed shops: the days of their days and weeks, the months of their
+    # months, quarters and years; those recomputed here from this computation's tables, the others from their files.
+    recomputed = {"kpi_histograms": {str(d) for (d,) in con.execute("SELECT d FROM scope_days").fetchall()},
+                  "kpi_month_histograms": {d[:8] + "01" for d in histogram_days}}
+    for table, fresh, unit, grains in (
+            ("kpi_histograms", "scoped.kpi_histograms", "on_date", "'day', 'week'"),
+            ("kpi_month_histograms", "main.kpi_month_histograms", "CAST(date_trunc('month', on_date) AS DATE)",
+             "'month', 'quarter', 'year'")):
+        needed = {str(d) for (d,) in con.execute(f"SELECT DISTINCT {unit} FROM changed_distributions.calendar "
+                                                 f"WHERE grain IN ({grains})").fetchall()}
+        ours = ", ".join(f"DATE '{d}'" for d in sorted(needed & recomputed[table])) or "NULL"
+        column = BY_DAY[table]
+        con.execute(f"""CREATE TABLE changed_distributions.{table} AS
+            SELECT * FROM (
+                SELECT * FROM {fresh} WHERE {column} IN ({ours})
+                UNION ALL
+                SELECT * FROM ({generation.read_sql(lake, manifest, table, sorted(needed - recomputed[table]))})
+            ) AS h
+            WHERE h.shop_id IN (SELECT shop_id FROM changed_shops)""")
     sqlfiles.in_schema(con, "changed_distributions",
                        lambda: roll_up_periods(con, ("period_spans", "kpi_distributions")))
     con.execute(f"""CREATE TABLE changed.kpi_distributions AS

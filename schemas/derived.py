@@ -130,3 +130,23 @@ class KpiHistograms(pa.DataFrameModel):
     class Config:
         strict = True
         unique = ["family", "clock", "shop_id", "agent_id", "on_date", "seconds"]
+
+
+class KpiMonthHistograms(pa.DataFrameModel):
+    """kpi_month_histograms: kpi_histograms summed per calendar month (sql/kpi_month_histograms.sql)."""
+
+    family: str = pa.Field(isin=["frt", "response"])
+    clock: str = pa.Field(isin=list(CLOCKS))
+    shop_id: str
+    agent_id: str = pa.Field(nullable=True)
+    month_start: pl.Date
+    seconds: pl.Float64 = pa.Field(ge=0)
+    observations: pl.Float64 = pa.Field(ge=1)
+
+    class Config:
+        strict = True
+        unique = ["family", "clock", "shop_id", "agent_id", "month_start", "seconds"]
+
+    @pa.check("month_start")
+    def first_of_a_month(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(data.key).dt.day() == 1)

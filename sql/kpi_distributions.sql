@@ -1,5 +1,6 @@
 -- kpi_distributions: median and 90th percentile of FRT and of response times per grain, period, shop, agent and
--- clock (README "Response-time distributions"), from the period's exact histogram (the sum of its days' kpi_histograms).
+-- clock (README "Response-time distributions"), from the period's exact histogram: days and weeks sum their days'
+-- kpi_histograms, months, quarters and years their months' kpi_month_histograms.
 -- Grain: (grain, period, shop_id, agent_id, family, clock); agent_id null on shop rows.
 -- Linear interpolation between order statistics: with the n values sorted x_0 <= ... <= x_(n-1) and h = (n-1)q,
 -- the q-quantile is x_floor(h) + (h - floor(h)) (x_ceil(h) - x_floor(h)); x_r is the smallest value whose running
@@ -7,40 +8,42 @@
 -- Each (shop, agent, family, clock) series and each span of dates is numbered first (a few thousand rows), and the
 -- pair is packed into one integer key (series_no * stride + span_no), so that the big grouping and the window work
 -- on one integer instead of six text columns (at 10M messages: 9.6 s with the text columns, 6.7 s with two integers,
--- 4.8 s with one). Months, quarters and years are summed from month histograms rather than from every day again,
--- and periods over the same dates share one computation (period_spans; 3.2-3.9 s).
+-- 4.8 s with one). Periods over the same dates share one computation (period_spans).
 WITH series AS (
     -- shop rows (agent null) and agent rows
     SELECT shop_id, agent_id, family, clock,
            row_number() OVER (ORDER BY shop_id, agent_id NULLS FIRST, family, clock) AS series_no
     FROM (
-        SELECT DISTINCT shop_id, CAST(NULL AS VARCHAR) AS agent_id, family, clock FROM kpi_histograms
-        UNION ALL
-        SELECT DISTINCT shop_id, agent_id, family, clock FROM kpi_histograms WHERE agent_id IS NOT NULL
+        SELECT shop_id, CAST(NULL AS VARCHAR) AS agent_id, family, clock FROM kpi_histograms
+        UNION
+        SELECT shop_id, CAST(NULL AS VARCHAR) AS agent_id, family, clock FROM kpi_month_histograms
+        UNION
+        SELECT shop_id, agent_id, family, clock FROM kpi_histograms WHERE agent_id IS NOT NULL
+        UNION
+        SELECT shop_id, agent_id, family, clock FROM kpi_month_histograms WHERE agent_id IS NOT NULL
     ) AS s
 ),
 spans AS (
-    -- a span of a month, quarter or year (of_months) is summed from month histograms; the others from days
+    -- a span of a month, quarter or year (of_months) is summed from months; the others from days
     SELECT DISTINCT span_no, first_day, last_day, of_months FROM period_spans
 ),
 stride AS (
     SELECT count(*) + 1 AS stride FROM spans
 ),
 span_days AS (
-    SELECT d.on_date, s.span_no, s.of_months, st.stride
+    SELECT d.on_date, s.span_no, st.stride
     FROM (SELECT DISTINCT on_date FROM calendar) AS d
-    JOIN spans AS s ON d.on_date BETWEEN s.first_day AND s.last_day
+    JOIN spans AS s ON d.on_date BETWEEN s.first_day AND s.last_day AND s.of_months = 0
     CROSS JOIN stride AS st
 ),
-month_days AS (
-    SELECT DISTINCT on_date, CAST(date_trunc('month', on_date) AS DATE) AS month_start
-    FROM span_days WHERE of_months = 1
+span_months AS (
+    SELECT DISTINCT CAST(date_trunc('month', d.on_date) AS DATE) AS month_start, s.span_no, st.stride
+    FROM (SELECT DISTINCT on_date FROM calendar) AS d
+    JOIN spans AS s ON d.on_date BETWEEN s.first_day AND s.last_day AND s.of_months = 1
+    CROSS JOIN stride AS st
 ),
-month_spans AS (
-    SELECT DISTINCT CAST(date_trunc('month', on_date) AS DATE) AS month_start, span_no, stride
-    FROM span_days WHERE of_months = 1
-),
-numbered AS (
+days AS (
+    -- each day's histogram under its shop's series and its agent's
     SELECT s.series_no, h.on_date, h.seconds, h.observations
     FROM kpi_histograms AS h
     JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id IS NULL
@@ -49,18 +52,22 @@ numbered AS (
     FROM kpi_histograms AS h
     JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id = h.agent_id
 ),
-month_histogram AS (
-    SELECT n.series_no, m.month_start, n.seconds, sum(n.observations) AS observations
-    FROM numbered AS n JOIN month_days AS m ON m.on_date = n.on_date
-    GROUP BY n.series_no, m.month_start, n.seconds
+months AS (
+    SELECT s.series_no, h.month_start, h.seconds, h.observations
+    FROM kpi_month_histograms AS h
+    JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id IS NULL
+    UNION ALL
+    SELECT s.series_no, h.month_start, h.seconds, h.observations
+    FROM kpi_month_histograms AS h
+    JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id = h.agent_id
 ),
 placed AS (
-    -- days into their day and week; months (already summed) into their month, quarter and year
+    -- days into their day and week; months into their month, quarter and year
     SELECT n.series_no * d.stride + d.span_no AS key, n.seconds, n.observations
-    FROM numbered AS n JOIN span_days AS d ON d.on_date = n.on_date AND d.of_months = 0
+    FROM days AS n JOIN span_days AS d ON d.on_date = n.on_date
     UNION ALL
     SELECT h.series_no * m.stride + m.span_no, h.seconds, h.observations
-    FROM month_histogram AS h JOIN month_spans AS m ON m.month_start = h.month_start
+    FROM months AS h JOIN span_months AS m ON m.month_start = h.month_start
 ),
 histogram AS (
     SELECT key, seconds, sum(observations) AS observations

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from pipeline import jobs
 from pipeline.config import Config
 from pipeline.land.lake import Lake
+from pipeline.publish.generation import read_sql
 from pipeline.schemas.derived import Sessions
 from pipeline.sample import generate
 from pipeline.service_hours import ServiceHours
@@ -38,9 +39,17 @@ def tables(lake: Lake) -> dict[str, list[tuple]]:
                            ("conversions", "order_id"),
                            ("kpi", "grain, period, shop_id, agent_id NULLS FIRST, kpi, clock")]:
             out[table] = con.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
-        return out
     finally:
         con.close()
+    # The sums a later increment reads back, besides the published tables: they must not drift either.
+    manifest = lake.manifest()
+    con = duckdb.connect()
+    try:
+        for table in ("kpi_facts", "kpi_histograms", "kpi_month_histograms", "kpi_distributions"):
+            out[table] = con.execute(f"SELECT * FROM ({read_sql(lake, manifest, table)}) ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    return out
 
 
 def same(a: dict, b: dict) -> None:
@@ -483,3 +492,25 @@ def test_a_re_sent_complaint_rewrites_its_days_facts_not_its_sessions(tmp_path):
     assert distributions == [("day", "2026-11-25", 1, 30.0), ("day", "2026-11-26", 1, 20.0),
                              ("month", "2026-11", 2, 25.0), ("quarter", "2026-Q4", 2, 25.0),
                              ("week", "2026-W48", 2, 25.0), ("year", "2026", 2, 25.0)]
+
+
+def test_a_changed_response_time_moves_its_count_in_the_stored_month(tmp_path):
+    """An agent reply that arrives a night late answers the customer earlier: the day's 30 s becomes 10 s, and the
+    month's stored histogram loses its 30 s (added as now, subtracted as before: a count of 0 is no row)."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-27 10:00:00"), msg("2", "c", "agent", "2026-11-27 10:00:30", agent="a1"),
+        msg("3", "d", "customer", "2026-11-03 09:00:00"), msg("4", "d", "agent", "2026-11-03 09:00:20", agent="a1")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("5", "c", "agent", "2026-11-27 10:00:10", agent="a1")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    a, b = tables(nightly), tables(full)
+    same(a, b)
+    assert nightly.manifest().derived["recomputed_days"] == ["2026-11-27"]
+    shop_a1 = [(family, seconds, observations) for family, clock, shop, agent, month, seconds, observations
+               in a["kpi_month_histograms"] if agent == "a1"]
+    # 2026-11-03 keeps its 20 s; 2026-11-27's 30 s (FRT and the turn's response) became 10 s
+    assert sorted(shop_a1) == [("frt", 10.0, 1.0), ("frt", 20.0, 1.0), ("response", 10.0, 1.0),
+                               ("response", 20.0, 1.0)]
+    month_median = kpi_row(a["kpi"], "2026-11", "frt_median_seconds")
+    assert month_median[-6] == 15.0  # (10 + 20) / 2

@@ -26,6 +26,7 @@ BY_DAY = {
     "conversions": "CAST(session_started_at AS DATE)",
     "kpi_facts": "on_date",
     "kpi_histograms": "on_date",
+    "kpi_month_histograms": "month_start",  # a file per month, keyed by its first day
 }
 # table → the expression of the period a row belongs to (its file's key in the manifest)
 BY_PERIOD = {"kpi": "grain || '_' || period"}
