@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import duckdb
@@ -139,21 +140,26 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
                 listed = ", ".join(f"DATE '{d}'" for d in sorted(replaced[table])) or "NULL"
                 con.execute(f"CREATE VIEW written_{table} AS SELECT * FROM {of} WHERE {column} IN ({listed})")
                 sources[table] = f"written_{table}"
-        tables = {}
-        for table in BY_DAY:
-            # One at a time, each row table dropped once copied: its memory goes to the validation and the next write.
-            tables |= generation.write(con, lake, manifest, (table,), replaced, sources,
-                                       drop=DERIVED_ROWS)
-        period_inputs(con)
-        seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
-        periods = None if days is None else _changed_periods(con, lake, manifest, seen)
-        if periods is None:
-            if days is not None:
-                _every_histogram(con, replaced["kpi_month_histograms"])
-            roll_up_periods(con)
-            band(con, thresholds)
-        else:
-            _roll_up_changed_periods(con, lake, manifest, thresholds, sorted(replaced["kpi_histograms"]))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            if replaced is None:
+                tables = _write_days(con, lake, manifest, replaced, sources)
+            else:
+                # An increment's day files are few and its roll-up reads none of its row tables: they are written
+                # (on a connection of their own) while it rolls up, which keeps the second core busier.
+                writing = pool.submit(_write_days, con.cursor(), lake, manifest, replaced, sources, close=True)
+            period_inputs(con)
+            seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
+            periods = None if days is None else _changed_periods(con, lake, manifest, seen)
+            if periods is None:
+                if days is not None:
+                    tables = writing.result()  # before the month sums it reads are replaced
+                    _every_histogram(con, replaced["kpi_month_histograms"])
+                roll_up_periods(con)
+                band(con, thresholds)
+            else:
+                _roll_up_changed_periods(con, lake, manifest, thresholds, sorted(replaced["kpi_histograms"]))
+            if replaced is not None:
+                tables = writing.result()
         if replaced is not None:
             replaced["kpi"] = None if periods is None else set(periods)
         tables |= generation.write(con, lake, manifest, ("kpi", *WHOLE), replaced)
@@ -168,6 +174,20 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
                         "recomputed_periods": "all" if replaced is None or replaced["kpi"] is None
                         else sorted(replaced["kpi"])}
     return rows
+
+
+def _write_days(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
+                replaced: dict[str, set[str]] | None, sources: dict[str, str], close: bool = False) -> dict:
+    """The day tables' files (and the month sums'); with `close`, `con` (a cursor of its own) is closed after."""
+    try:
+        tables = {}
+        for table in BY_DAY:
+            # One at a time, each row table dropped once copied: its memory goes to the validation and the next.
+            tables |= generation.write(con, lake, manifest, (table,), replaced, sources, drop=DERIVED_ROWS)
+        return tables
+    finally:
+        if close:
+            con.close()
 
 
 def _parts(lake: Lake, manifest: Manifest, seqs: set[int], kind: str) -> list[str]:
