@@ -514,3 +514,39 @@ def test_a_changed_response_time_moves_its_count_in_the_stored_month(tmp_path):
                                ("response", 20.0, 1.0)]
     month_median = kpi_row(a["kpi"], "2026-11", "frt_median_seconds")
     assert month_median[-6] == 15.0  # (10 + 20) / 2
+
+
+def test_an_increment_whose_day_files_fail_to_write_leaves_the_lake_as_it_was(tmp_path, monkeypatch):
+    """The day files are written on a thread of their own while the periods are computed: a failure there reaches
+    the caller, after the thread is done, and nothing is committed."""
+    from pipeline.publish import generation
+    from pipeline.schemas.validate import SchemaViolation
+
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-26 10:00:00"), msg("2", "c", "agent", "2026-11-26 10:00:30", agent="a1")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("3", "c", "customer", "2026-11-27 10:00:00"), msg("4", "c", "agent", "2026-11-27 10:00:20", agent="a1")])
+    lake = Lake(tmp_path / "lake")
+    jobs.run(nights[0], lake, Config())
+    before = lake.manifest().to_json()
+    write = generation.write
+    threads = []
+
+    def failing(con, lake, manifest, tables, *args, **kwargs):
+        if tables == ("turns",):
+            import threading
+            threads.append(threading.current_thread().name)
+            raise SchemaViolation("turns: refused")
+        return write(con, lake, manifest, tables, *args, **kwargs)
+
+    monkeypatch.setattr(generation, "write", failing)
+    with pytest.raises(SchemaViolation, match="turns: refused"):
+        jobs.run(nights[1], lake, Config())
+    assert threads and threads[0] != "MainThread"  # the increment's writer thread
+    assert lake.manifest().to_json() == before
+    monkeypatch.setattr(generation, "write", write)
+    jobs.run(nights[1], lake, Config())  # the night again, whole
+    assert lake.manifest().derived["recomputed_days"] == ["2026-11-27"]
+    _, full = nightly_and_full(tmp_path / "again", nights, Config())
+    same(tables(lake), tables(full))
