@@ -116,32 +116,31 @@ class KpiFacts(pa.DataFrameModel):
         unique = ["kpi", "clock", "shop_id", "agent_id", "on_date"]
 
 
-class KpiHistograms(pa.DataFrameModel):
-    """kpi_histograms: how many response times took each exact number of seconds, per day (sql/kpi_histograms.sql)."""
+class _ResponseTimeCounts(pa.DataFrameModel):
+    """How many measured response times took each exact number of seconds (sql/kpi_histograms.sql)."""
 
     family: str = pa.Field(isin=["frt", "response"])
     clock: str = pa.Field(isin=list(CLOCKS))
     shop_id: str
     agent_id: str = pa.Field(nullable=True)
-    on_date: pl.Date
     seconds: pl.Float64 = pa.Field(ge=0)
     observations: pl.Float64 = pa.Field(ge=1)
+
+
+class KpiHistograms(_ResponseTimeCounts):
+    """kpi_histograms: the counts per day."""
+
+    on_date: pl.Date
 
     class Config:
         strict = True
         unique = ["family", "clock", "shop_id", "agent_id", "on_date", "seconds"]
 
 
-class KpiMonthHistograms(pa.DataFrameModel):
-    """kpi_month_histograms: kpi_histograms summed per calendar month (sql/kpi_month_histograms.sql)."""
+class KpiMonthHistograms(_ResponseTimeCounts):
+    """kpi_month_histograms: the counts per calendar month (sql/kpi_month_histograms.sql)."""
 
-    family: str = pa.Field(isin=["frt", "response"])
-    clock: str = pa.Field(isin=list(CLOCKS))
-    shop_id: str
-    agent_id: str = pa.Field(nullable=True)
     month_start: pl.Date
-    seconds: pl.Float64 = pa.Field(ge=0)
-    observations: pl.Float64 = pa.Field(ge=1)
 
     class Config:
         strict = True

@@ -92,3 +92,16 @@ def test_a_null_in_a_key_repeats_like_a_value(tmp_path):
     pl.DataFrame([row, row], schema=schema).write_parquet(path)
     with pytest.raises(SchemaViolation, match="not unique"):
         validate_parquet(path, TABLES["kpi_histograms"])
+
+
+def test_a_month_histogram_is_dated_the_first_of_its_month(tmp_path):
+    row = {"family": "response", "clock": "wall", "shop_id": "S1", "agent_id": "A1",
+           "month_start": date(2026, 11, 1), "seconds": 12.0, "observations": 3.0}
+    frame = pl.DataFrame([row], schema=_dtypes("kpi_month_histograms"))
+    validate_frame(frame, TABLES["kpi_month_histograms"], "kpi_month_histograms")
+    with pytest.raises(SchemaViolation, match="first_of_a_month"):
+        validate_frame(frame.with_columns(month_start=pl.lit(date(2026, 11, 27))), TABLES["kpi_month_histograms"],
+                       "kpi_month_histograms")
+    with pytest.raises(SchemaViolation, match="observations"):
+        validate_frame(frame.with_columns(observations=pl.lit(0.0)), TABLES["kpi_month_histograms"],
+                       "kpi_month_histograms")
