@@ -30,35 +30,44 @@ spans AS (
 stride AS (
     SELECT count(*) + 1 AS stride FROM spans
 ),
-span_units AS (
-    -- the days of day and week spans; the months of month, quarter and year spans
-    SELECT DISTINCT
-        CASE WHEN s.of_months = 1 THEN CAST(date_trunc('month', d.on_date) AS DATE) ELSE d.on_date END AS unit_start,
-        s.of_months, s.span_no, st.stride
+span_days AS (
+    SELECT d.on_date, s.span_no, st.stride
     FROM (SELECT DISTINCT on_date FROM calendar) AS d
-    JOIN spans AS s ON d.on_date BETWEEN s.first_day AND s.last_day
+    JOIN spans AS s ON d.on_date BETWEEN s.first_day AND s.last_day AND s.of_months = 0
     CROSS JOIN stride AS st
 ),
-units AS (
-    SELECT shop_id, agent_id, family, clock, on_date AS unit_start, 0 AS of_months, seconds, observations
-    FROM kpi_histograms
-    UNION ALL
-    SELECT shop_id, agent_id, family, clock, month_start, 1, seconds, observations
-    FROM kpi_month_histograms
+span_months AS (
+    SELECT DISTINCT CAST(date_trunc('month', d.on_date) AS DATE) AS month_start, s.span_no, st.stride
+    FROM (SELECT DISTINCT on_date FROM calendar) AS d
+    JOIN spans AS s ON d.on_date BETWEEN s.first_day AND s.last_day AND s.of_months = 1
+    CROSS JOIN stride AS st
 ),
-numbered AS (
-    -- each count under its shop's series and, when it has an agent, its agent's
-    SELECT s.series_no, u.unit_start, u.of_months, u.seconds, u.observations
-    FROM units AS u
-    CROSS JOIN (SELECT 0 AS by_agent UNION ALL SELECT 1 AS by_agent) AS l
-    JOIN series AS s
-        ON s.shop_id = u.shop_id AND s.family = u.family AND s.clock = u.clock
-       AND s.agent_id IS NOT DISTINCT FROM (CASE WHEN l.by_agent = 1 THEN u.agent_id END)
-    WHERE l.by_agent = 0 OR u.agent_id IS NOT NULL
+days AS (
+    -- each day's histogram under its shop's series and its agent's
+    SELECT s.series_no, h.on_date, h.seconds, h.observations
+    FROM kpi_histograms AS h
+    JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id IS NULL
+    UNION ALL
+    SELECT s.series_no, h.on_date, h.seconds, h.observations
+    FROM kpi_histograms AS h
+    JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id = h.agent_id
+),
+months AS (
+    SELECT s.series_no, h.month_start, h.seconds, h.observations
+    FROM kpi_month_histograms AS h
+    JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id IS NULL
+    UNION ALL
+    SELECT s.series_no, h.month_start, h.seconds, h.observations
+    FROM kpi_month_histograms AS h
+    JOIN series AS s ON s.shop_id = h.shop_id AND s.family = h.family AND s.clock = h.clock AND s.agent_id = h.agent_id
 ),
 placed AS (
-    SELECT n.series_no * u.stride + u.span_no AS key, n.seconds, n.observations
-    FROM numbered AS n JOIN span_units AS u ON u.unit_start = n.unit_start AND u.of_months = n.of_months
+    -- days into their day and week; months into their month, quarter and year
+    SELECT n.series_no * d.stride + d.span_no AS key, n.seconds, n.observations
+    FROM days AS n JOIN span_days AS d ON d.on_date = n.on_date
+    UNION ALL
+    SELECT h.series_no * m.stride + m.span_no, h.seconds, h.observations
+    FROM months AS h JOIN span_months AS m ON m.month_start = h.month_start
 ),
 histogram AS (
     SELECT key, seconds, sum(observations) AS observations
