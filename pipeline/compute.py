@@ -131,8 +131,8 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             measure_months(con)
         else:
             days, replaced = _increment(con, lake, manifest, config, added)
-        # The day tables are written first and dropped: the roll-up reads the day and month sums only. (The
-        # increment's roll-up needs every day's sums; the changed days' alone are written.)
+        # The day tables are written first and dropped: the roll-up reads the day and month sums only. (An
+        # increment's roll-up reads every day's fact sums of its periods; the changed days' alone are written.)
         sources = {}
         if replaced is not None:
             for table, column in BY_DAY.items():
