@@ -157,7 +157,8 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
                 roll_up_periods(con)
                 band(con, thresholds)
             else:
-                _roll_up_changed_periods(con, lake, manifest, thresholds, sorted(replaced["kpi_histograms"]))
+                _roll_up_changed_periods(con, lake, manifest, thresholds, sorted(replaced["kpi_histograms"]),
+                                         replaced["kpi_month_histograms"])
             if replaced is not None:
                 tables = writing.result()
         if replaced is not None:
@@ -493,8 +494,9 @@ def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
 
 
 def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
-                             thresholds: pl.DataFrame, histogram_days: list[str]) -> None:
-    """kpi and kpi_distributions of the changed periods, by the same sql/ files over a calendar narrowed to them
+                             thresholds: pl.DataFrame, histogram_days: list[str], months: set[str]) -> None:
+    """kpi and kpi_distributions of the changed periods (`histogram_days`, `months`: the keys of the day and month
+    histograms this computation changed), by the same sql/ files over a calendar narrowed to them
     (schema `changed`). kpi then holds just those periods' rows (the other periods' files are kept);
     kpi_distributions, stored whole, every period's: computed again (schema `changed_distributions`) from their
     days' and months' histograms (percentiles cannot be summed) for the periods holding a day whose histograms
@@ -523,7 +525,7 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
     # The histograms those periods read, of the changed shops: the days of their days and weeks, the months of their
     # months, quarters and years; those recomputed here from this computation's tables, the others from their files.
     recomputed = {"kpi_histograms": {str(d) for (d,) in con.execute("SELECT d FROM scope_days").fetchall()},
-                  "kpi_month_histograms": {d[:8] + "01" for d in histogram_days}}
+                  "kpi_month_histograms": months}
     for table, fresh, unit, grains in (
             ("kpi_histograms", "scoped.kpi_histograms", "on_date", "'day', 'week'"),
             ("kpi_month_histograms", "main.kpi_month_histograms", "CAST(date_trunc('month', on_date) AS DATE)",

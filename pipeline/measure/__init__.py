@@ -39,7 +39,8 @@ def period_inputs(con: duckdb.DuckDBPyConnection) -> None:
 
 def roll_up_periods(con: duckdb.DuckDBPyConnection, steps: tuple[str, ...] = PERIOD_STEPS) -> None:
     """kpi_values and kpi_distributions of the periods in `calendar`: numerators and denominators from the day sums
-    (and the targets), medians and 90th percentiles from the day and month histograms. (`steps`: some of them, in order.)"""
+    (and the targets), medians and 90th percentiles from the day and month histograms. (`steps`: some of them, in
+    order.)"""
     for step in steps:
         sqlfiles.build(con, step)
 
