@@ -78,6 +78,10 @@ class _TimedConnection:
         with stage(f"    {words[:70]}"):
             return self._con.execute(sql, *args, **kwargs)
 
+    def cursor(self):
+        # the increment's day files are written on a cursor, in a thread: its statements are timed too
+        return _TimedConnection(self._con.cursor())
+
     def __getattr__(self, name):
         return getattr(self._con, name)
 
