@@ -101,14 +101,17 @@ class Manifest:
         return {f.kind for f in self.files}
 
     def to_json(self) -> str:
-        d = {
-            "version": self.version,
-            "next_seq": self.next_seq,
-            "files": [vars(f) for f in self.files],
-            "derived": self.derived,
-            "warehouse": self.warehouse,
-        }
-        return json.dumps(d, ensure_ascii=False, indent=1)
+        # One line per file entry, each written by json's C encoder: with indent=, json encodes in Python (0.04 s
+        # per commit of the 10M benchmark's manifest, one line per key interval bound) and the file is half again
+        # as large.
+        def dump(value) -> str:
+            return json.dumps(value, ensure_ascii=False)
+
+        files = ",\n  ".join(dump(vars(f)) for f in self.files)
+        return (f'{{"version": {dump(self.version)}, "next_seq": {dump(self.next_seq)},\n'
+                f' "files": [\n  {files}\n ],\n'
+                f' "derived": {dump(self.derived)},\n'
+                f' "warehouse": {dump(self.warehouse)}}}\n')
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
