@@ -178,6 +178,8 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="a cskpi.toml for every cskpi run (default: none)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of the baseline and of the increment (median)")
     args = parser.parse_args()
+    if args.repeat < 1 or args.repeat % 2 == 0:
+        parser.error("--repeat must be odd (the median of its runs is the figure)")
     sizes = {f"{n / 1e6:g}M": n for n in (args.small, args.messages) if n}
     results: list[Measure] = []
     for label, n in sorted(sizes.items(), key=lambda kv: kv[1]):
