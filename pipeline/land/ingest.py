@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -91,14 +92,19 @@ def land(lake: Lake, manifest: Manifest, files: list[tuple[str, Path]], config: 
     lake.tmp.mkdir(parents=True, exist_ok=True)
     con = connect(lake, config)
     landed: list[FileEntry] = []
+    # A nightly inbox keeps last night's files: one whose path, size and modification time match a file already
+    # ingested is that file, and is not read again to hash it. The others are hashed on a thread of their own, ahead
+    # of the landing (hashlib lets go of the GIL), so that a file's hash is ready when its turn comes.
+    hashing = ThreadPoolExecutor(max_workers=1)
     try:
+        shas: list[str | Future] = []
         for kind_name, path in files:
-            kind = KINDS[kind_name]
             fingerprint = stat_of(path)
-            # A nightly inbox keeps last night's files: one whose path, size and modification time match a file
-            # already ingested is that file, and is not read again to hash it.
             known = next((f for f in manifest.files if f.stat == fingerprint and f.kind == kind_name), None)
-            sha = known.sha256 if known else sha256_of(path)
+            shas.append(known.sha256 if known else hashing.submit(sha256_of, path))
+        for (kind_name, path), hashed in zip(files, shas):
+            kind = KINDS[kind_name]
+            sha = hashed if isinstance(hashed, str) else hashed.result()
             # The same bytes as another kind are another file: a 0-byte complaints file after a 0-byte messages one.
             if manifest.seen(sha, kind_name) or any((e.sha256, e.kind) == (sha, kind_name) for e in landed):
                 results.append(FileResult(path, kind_name, "seen", message="already ingested (same content)"))
@@ -114,6 +120,7 @@ def land(lake: Lake, manifest: Manifest, files: list[tuple[str, Path]], config: 
             results.append(result)
             landed.append(entry)
     finally:
+        hashing.shutdown(cancel_futures=True)
         con.close()
     manifest.files.extend(landed)
     manifest.next_seq += len(landed)
