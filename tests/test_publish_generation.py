@@ -1,12 +1,16 @@
 """Writing a generation: each derived table's unique key is checked on the rows written, before any file lands."""
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
+from pipeline import sqlfiles
 from pipeline.land.lake import Lake, Manifest
 from pipeline.publish import generation
-from pipeline.schemas.validate import SchemaViolation
+from pipeline.schemas import TABLES
+from pipeline.schemas.validate import SchemaViolation, unique_key
 
 TURNS = """CREATE TABLE turns AS SELECT * FROM (VALUES
     ('S1', 'c#1', 1::BIGINT, DATE '2026-11-27', TIMESTAMP '2026-11-27 10:00:00', NULL::TIMESTAMP, NULL::VARCHAR,
@@ -39,3 +43,32 @@ def test_a_repeated_key_is_refused_naming_it(tmp_path, repeat):
     with pytest.raises(SchemaViolation, match=r"\(shop_id, session_id, turn_no\) is not unique.*'S2', 'c#1', 1"):
         write_turns(tmp_path, repeat)
     assert not list(tmp_path.rglob("*.parquet"))
+
+
+def _named(expression: dict, select_list: list[dict]) -> str:
+    """The output column a GROUP BY expression is: its column, or the alias of the same expression selected."""
+    if expression["class"] == "COLUMN_REF":
+        return expression["column_names"][-1]
+
+    def bare(e):  # where in the text, and under which name, do not make another expression
+        if isinstance(e, dict):
+            return {k: bare(v) for k, v in e.items() if k not in ("alias", "query_location", "query_location_length")}
+        return [bare(v) for v in e] if isinstance(e, list) else e
+
+    same = [e["alias"] for e in select_list if bare(e) == bare(expression)]
+    assert same, f"a GROUP BY expression that is not selected: {expression}"
+    return same[0]
+
+
+@pytest.mark.parametrize("table", generation.GROUPED_BY_KEY)
+def test_a_table_whose_key_is_not_counted_groups_by_exactly_that_key(table):
+    """generation.write does not count the keys of these tables: their sql/ file's outermost SELECT must group by
+    the schema's unique key, in one grouping set, so that each key is one output row."""
+    parsed = json.loads(duckdb.sql("SELECT json_serialize_sql(?)", params=[sqlfiles.text(table)]).fetchall()[0][0])
+    assert not parsed["error"]
+    (statement,) = parsed["statements"]
+    node = statement["node"]
+    assert node["type"] == "SELECT_NODE"
+    groups = node["group_expressions"]
+    assert node["group_sets"] == [list(range(len(groups)))]
+    assert sorted(_named(g, node["select_list"]) for g in groups) == sorted(unique_key(TABLES[table]))
