@@ -51,7 +51,7 @@ class Turns(pa.DataFrameModel):
 
 
 class Conversions(pa.DataFrameModel):
-    order_id: str = pa.Field(unique=True)
+    order_id: str
     shop_id: str
     customer_id: str
     paid_at: TS
@@ -61,6 +61,9 @@ class Conversions(pa.DataFrameModel):
 
     class Config:
         strict = True
+        # A table-wide key (checked over every day file at once), not a column check, which pandera would run
+        # within each validated slice only.
+        unique = ["order_id"]
 
 
 class Kpi(pa.DataFrameModel):

@@ -72,3 +72,15 @@ def test_a_table_whose_key_is_not_counted_groups_by_exactly_that_key(table):
     groups = node["group_expressions"]
     assert node["group_sets"] == [list(range(len(groups)))]
     assert sorted(_named(g, node["select_list"]) for g in groups) == sorted(unique_key(TABLES[table]))
+
+
+def test_an_order_converted_on_two_days_is_refused(tmp_path):
+    """conversions' key is the order: two day files holding one order (each file alone is fine) are refused."""
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE conversions AS SELECT * FROM (VALUES
+        ('O1', 'S1', 'c', TIMESTAMP '2026-11-28 09:00:00', 10.0, 'c#1', TIMESTAMP '2026-11-27 10:00:00'),
+        ('O1', 'S1', 'c', TIMESTAMP '2026-11-28 09:00:00', 10.0, 'c#2', TIMESTAMP '2026-11-28 08:00:00')
+    ) AS t(order_id, shop_id, customer_id, paid_at, amount, session_id, session_started_at)""")
+    with pytest.raises(SchemaViolation, match=r"\(order_id\) is not unique.*'O1'"):
+        generation.write(con, Lake(tmp_path), Manifest(), ("conversions",), None)
+    assert not list(tmp_path.rglob("*.parquet"))
