@@ -852,3 +852,29 @@ def test_a_file_without_ids_or_with_a_repeat_is_copied(tmp_path, monkeypatch):
     assert moved == []
     keys = duckdb.sql(f"SELECT _key FROM read_parquet('{lake.path(lake.manifest().files[0].data)}')").fetchall()
     assert all(k.startswith("h:") for (k,) in keys)
+
+
+def test_a_landed_part_that_breaks_its_schema_fails_the_ingest_and_lands_nothing(tmp_path, monkeypatch):
+    """A part's schema check runs while the next file lands. A violation (a bug of normalise) fails the whole ingest,
+    naming the file: the next file was already compared with the part's keys, so refusing that file alone would lose
+    the next file's repeats of them."""
+    from pipeline.land import ingest as landing
+    from pipeline.schemas.validate import SchemaViolation
+
+    first = kind_csv(tmp_path / "a.csv", "messages", [row("messages", message_id=m) for m in ("m1", "m2")])
+    second = kind_csv(tmp_path / "b.csv", "messages", [row("messages", message_id=m) for m in ("m2", "m3")])
+    checked = []
+
+    def planted(path, model, *args, **kwargs):
+        checked.append(path.name)
+        if len(checked) == 1:
+            raise SchemaViolation(f"{path}: breaks the {model.__name__} schema: content: planted")
+        return landing.validate_parquet.__wrapped__(path, model, *args, **kwargs)
+
+    planted.__wrapped__ = landing.validate_parquet
+    monkeypatch.setattr(landing, "validate_parquet", planted)
+    lake = Lake(tmp_path / "lake")
+    with pytest.raises(SchemaViolation, match=r"a\.csv: its landed part .*breaks the Messages schema: content: planted"):
+        jobs.ingest_files(lake, [("messages", first), ("messages", second)], Config())
+    assert checked[0] == "000001.parquet"
+    assert not (tmp_path / "lake" / "manifest.json").exists()
