@@ -97,7 +97,7 @@ def instrument(statements: bool = False) -> None:
     _wrap(ingest, "_stage", lambda frame, kind, *a, **k: f"  normalise {kind.name}")
     _wrap(ingest, "sha256_of", "  hash")
     _wrap(validate, "validate_parquet", lambda path, model, *a, **k: f"  pandera {model.__name__}")
-    for module in (ingest, generation):
+    for module in (ingest, generation, compute):
         module.validate_parquet = validate.validate_parquet
     _wrap(generation, "write", "write generation")
     from pipeline.land import lake

@@ -34,6 +34,7 @@ from .land.views import sharing_keys, source_views, superseded_sql
 from .measure import PERIOD_STEPS, measure_days, measure_months, period_inputs, roll_up_periods
 from .publish import generation
 from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
+from .schemas.validate import validate_parquet
 
 DERIVED_ROWS = ("sessions", "turns", "conversions")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
@@ -41,6 +42,9 @@ MONTH_SUMS = ("kpi_month_histograms",)
 SEEDS = {"shop_id": pl.String, "customer_id": pl.String, "sessions_before": pl.Int64,
          "last_customer_at": pl.Datetime("us"), "last_agent_at": pl.Datetime("us")}
 DERIVED = (*DERIVED_ROWS, *DAY_SUMS, *MONTH_SUMS)
+# Rows per slice of a written file's schema check: it runs beside the next table's write, near the run's peak
+# (validate_parquet's default of 250K rows added about 30 MiB more there at 10M messages).
+CHECK_ROWS = 100_000
 
 
 def fingerprint(config: Config) -> str:
@@ -110,6 +114,13 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     is right and `full` is not asked for. Returns the number of KPI rows."""
     lake.tmp.mkdir(parents=True, exist_ok=True)
     con = connect(lake, config)
+    # Each written file's schema check (pandera) runs on a thread of its own while the next table is written; the
+    # checks are all waited for before the generation is recorded, so a violation still fails the computation.
+    checking, checks = ThreadPoolExecutor(max_workers=1), []
+
+    def check_later(*args, **kwargs) -> None:
+        checks.append(checking.submit(validate_parquet, *args, batch_rows=CHECK_ROWS, **kwargs))
+
     try:
         # Re-sent keys are resolved once into a small table of the superseded rows, which every read of the kind
         # drops while it scans (materialising the resolved rows instead cost 1.3-1.9 s per run for 1.9M orders).
@@ -142,11 +153,12 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
                 sources[table] = f"written_{table}"
         with ThreadPoolExecutor(max_workers=1) as pool:
             if replaced is None:
-                tables = _write_days(con, lake, manifest, replaced, sources)
+                tables = _write_days(con, lake, manifest, replaced, sources, check_later)
             else:
                 # An increment's day files are few and its roll-up reads none of its row tables: they are written
                 # (on a connection of their own) while it rolls up, which keeps the second core busier.
-                writing = pool.submit(_write_days, con.cursor(), lake, manifest, replaced, sources, close=True)
+                writing = pool.submit(_write_days, con.cursor(), lake, manifest, replaced, sources, check_later,
+                                      close=True)
             period_inputs(con)
             seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
             periods = None if days is None else _changed_periods(con, lake, manifest, seen)
@@ -163,10 +175,13 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
                 tables = writing.result()
         if replaced is not None:
             replaced["kpi"] = None if periods is None else set(periods)
-        tables |= generation.write(con, lake, manifest, ("kpi", *WHOLE), replaced)
+        tables |= generation.write(con, lake, manifest, ("kpi", *WHOLE), replaced, check=check_later)
+        for check in checks:
+            check.result()
         kpi_files = ", ".join(quote(str(lake.path(f))) for f in tables["kpi"].values())
         rows = con.execute(f"SELECT count(*) FROM read_parquet([{kpi_files}])").fetchall()[0][0]
     finally:
+        checking.shutdown(cancel_futures=True)
         con.close()
     manifest.derived = {"generation": generation.number_of(manifest), "dir": generation.folder_of(manifest),
                         "tables": tables, "inputs": [f.seq for f in manifest.files], "config": fingerprint(config),
@@ -178,13 +193,15 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
 
 
 def _write_days(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
-                replaced: dict[str, set[str]] | None, sources: dict[str, str], close: bool = False) -> dict:
-    """The day tables' files (and the month sums'); with `close`, `con` (a cursor of its own) is closed after."""
+                replaced: dict[str, set[str]] | None, sources: dict[str, str], check, close: bool = False) -> dict:
+    """The day tables' files (and the month sums'), each checked by `check`; with `close`, `con` (a cursor of its
+    own) is closed after."""
     try:
         tables = {}
         for table in BY_DAY:
             # One at a time, each row table dropped once copied: its memory goes to the validation and the next.
-            tables |= generation.write(con, lake, manifest, (table,), replaced, sources, drop=DERIVED_ROWS)
+            tables |= generation.write(con, lake, manifest, (table,), replaced, sources, drop=DERIVED_ROWS,
+                                       check=check)
         return tables
     finally:
         if close:

@@ -550,3 +550,40 @@ def test_an_increment_whose_day_files_fail_to_write_leaves_the_lake_as_it_was(tm
     assert lake.manifest().derived["recomputed_days"] == ["2026-11-27"]
     _, full = nightly_and_full(tmp_path / "again", nights, Config())
     same(tables(lake), tables(full))
+
+
+@pytest.mark.parametrize("night", [0, 1])  # a full computation, then an increment
+def test_a_written_file_that_breaks_its_schema_fails_the_computation_and_commits_nothing(tmp_path, monkeypatch,
+                                                                                         night):
+    """The schema checks of the written files run on a thread of their own, beside the next writes: a violation
+    still reaches the caller, and the lake is as it was."""
+    from pipeline import compute
+    from pipeline.schemas.validate import SchemaViolation
+
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-26 10:00:00"), msg("2", "c", "agent", "2026-11-26 10:00:30", agent="a1")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("3", "c", "customer", "2026-11-27 10:00:00"), msg("4", "c", "agent", "2026-11-27 10:00:20", agent="a1")])
+    lake = Lake(tmp_path / "lake")
+    if night:
+        jobs.run(nights[0], lake, Config())
+    before = lake.manifest().to_json() if night else None
+    check = compute.validate_parquet
+    threads = []
+
+    def failing(files, model, *args, **kwargs):
+        if model.__name__ == "Turns":
+            import threading
+            threads.append(threading.current_thread().name)
+            raise SchemaViolation("turns: planted")
+        return check(files, model, *args, **kwargs)
+
+    monkeypatch.setattr(compute, "validate_parquet", failing)
+    with pytest.raises(SchemaViolation, match="turns: planted"):
+        jobs.run(nights[night], lake, Config())
+    assert threads and threads[0] != "MainThread"
+    if night:
+        assert lake.manifest().to_json() == before
+    else:
+        assert not (tmp_path / "lake" / "manifest.json").exists()

@@ -40,13 +40,15 @@ PARTITION_FLUSH_ROWS = 10_000
 
 def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables: tuple[str, ...],
           replaced: dict[str, set[str] | None] | None, sources: dict[str, str] | None = None,
-          drop: tuple[str, ...] = ()) -> dict:
+          drop: tuple[str, ...] = (), check=validate_parquet) -> dict:
     """Write `tables` of `con` into the new generation's folder (read from `sources[table]` where given); returns
     their manifest entries. With `replaced` (incremental), each partitioned table holds exactly the rows of the days
     (periods) `replaced[table]` names, and every other file is taken over from the current generation;
     `replaced[table]` None: the table is written whole. A computation may write its tables in several calls (to
     drop what is written from memory): they go to one folder until the manifest is committed. The tables `drop`
-    names are dropped once copied, before their files are validated (their memory goes to the validation)."""
+    names are dropped once copied, before their files are validated (their memory goes to the validation).
+    `check(files, model, key_checked=...)` validates a table's files (a caller may queue it for later, and must
+    then wait for it before recording the generation)."""
     previous = manifest.derived or {}
     folder = folder_of(manifest)
     lake.path(folder).mkdir(parents=True, exist_ok=True)
@@ -62,7 +64,7 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables
                         "(FORMAT parquet, COMPRESSION snappy)")
             fsync_file(lake.path(rel))
             if table in TABLES:
-                validate_parquet(lake.path(rel), TABLES[table])
+                check(lake.path(rel), TABLES[table])
             entries[table] = rel
             continue
         # The unique key is checked on the rows written (DuckDB's memory is there already; polars' check of the
@@ -88,7 +90,7 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables
             fsync_file(part)
             held[part.parent.name.split("=", 1)[1]] = part.relative_to(lake.root).as_posix()
         if table in TABLES and written:
-            validate_parquet(written, TABLES[table], key_checked=key_checked)
+            check(written, TABLES[table], key_checked=key_checked)
         entries[table] = held
     return entries
 
