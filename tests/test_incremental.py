@@ -516,17 +516,23 @@ def test_a_changed_response_time_moves_its_count_in_the_stored_month(tmp_path):
     assert month_median[-6] == 15.0  # (10 + 20) / 2
 
 
+def two_answered_nights(tmp_path: Path) -> list[Path]:
+    """Two inboxes of one answered question each, on the 26th and the 27th."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-26 10:00:00"), msg("2", "c", "agent", "2026-11-26 10:00:30", agent="a1")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("3", "c", "customer", "2026-11-27 10:00:00"), msg("4", "c", "agent", "2026-11-27 10:00:20", agent="a1")])
+    return nights
+
+
 def test_an_increment_whose_day_files_fail_to_write_leaves_the_lake_as_it_was(tmp_path, monkeypatch):
     """The day files are written on a thread of their own while the periods are computed: a failure there reaches
     the caller, after the thread is done, and nothing is committed."""
     from pipeline.publish import generation
     from pipeline.schemas.validate import SchemaViolation
 
-    nights = [tmp_path / "n1", tmp_path / "n2"]
-    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
-        msg("1", "c", "customer", "2026-11-26 10:00:00"), msg("2", "c", "agent", "2026-11-26 10:00:30", agent="a1")])
-    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
-        msg("3", "c", "customer", "2026-11-27 10:00:00"), msg("4", "c", "agent", "2026-11-27 10:00:20", agent="a1")])
+    nights = two_answered_nights(tmp_path)
     lake = Lake(tmp_path / "lake")
     jobs.run(nights[0], lake, Config())
     before = lake.manifest().to_json()
@@ -560,11 +566,7 @@ def test_a_written_file_that_breaks_its_schema_fails_the_computation_and_commits
     from pipeline import compute
     from pipeline.schemas.validate import SchemaViolation
 
-    nights = [tmp_path / "n1", tmp_path / "n2"]
-    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
-        msg("1", "c", "customer", "2026-11-26 10:00:00"), msg("2", "c", "agent", "2026-11-26 10:00:30", agent="a1")])
-    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
-        msg("3", "c", "customer", "2026-11-27 10:00:00"), msg("4", "c", "agent", "2026-11-27 10:00:20", agent="a1")])
+    nights = two_answered_nights(tmp_path)
     lake = Lake(tmp_path / "lake")
     if night:
         jobs.run(nights[0], lake, Config())
