@@ -65,6 +65,17 @@ def median_of(runs: list[Measure], note: str) -> Measure:
     return Measure(middle.name, middle.seconds, max(m.peak_mib for m in runs), note)
 
 
+def repeated(repeat: int, name: str, argv: list[str], note: str, again=None) -> Measure:
+    """`repeat` timed runs of argv, `again()` before each after the first (to restore what a run changed); their
+    median (median_of)."""
+    runs = []
+    for i in range(repeat):
+        if i and again:
+            again()
+        runs.append(timed(name, argv, note))
+    return median_of(runs, note)
+
+
 def warm(files: list[Path]) -> None:
     """Read the files once, so that they are in the page cache for every step that follows."""
     for f in files:
@@ -105,39 +116,30 @@ def run_set(messages: int, incremental: bool, options: list[str], repeat: int) -
     rows = sum(1 for _ in (inbox).glob("messages*"))
     csvs = sorted(inbox.glob("*.csv"))
     warm(csvs)
-    baseline = "polars scan_csv → sink_parquet, every inbox file"
-    results = [median_of([timed(
-        f"baseline-{label}",
-        [str(BIN / "python"), "-c",
-         "import polars as pl, sys\n"
-         "for i, f in enumerate(sys.argv[1:]):\n"
-         "    pl.scan_csv(f).sink_parquet(f'{sys.argv[1]}.{i}.parquet'.replace('/inbox/', '/'))",
-         *[str(p) for p in csvs]],
-        baseline,
-    ) for _ in range(repeat)], baseline)]
+    results = [repeated(repeat, f"baseline-{label}",
+                        [str(BIN / "python"), "-c",
+                         "import polars as pl, sys\n"
+                         "for i, f in enumerate(sys.argv[1:]):\n"
+                         "    pl.scan_csv(f).sink_parquet(f'{sys.argv[1]}.{i}.parquet'.replace('/inbox/', '/'))",
+                         *[str(p) for p in csvs]],
+                        "polars scan_csv → sink_parquet, every inbox file")]
     lake = work / "lake"
     run = [str(BIN / "cskpi"), "run", str(inbox), "--lake", str(lake), *options]
-    full = f"cskpi run, empty lake, {rows} message files"
-    runs = []
-    for i in range(repeat):
-        if i:
-            shutil.rmtree(lake)
-        runs.append(timed(f"full-{label}", run, full))
-    results.append(median_of(runs, full))
+    results.append(repeated(repeat, f"full-{label}", run, f"cskpi run, empty lake, {rows} message files",
+                            again=lambda: shutil.rmtree(lake)))
     if incremental:
         before_night = work / "lake_before_night"
         shutil.copytree(lake, before_night, symlinks=True)
         for f in nextday:
             (inbox / f.name).symlink_to(f)
         warm(nextday)
-        night = f"cskpi run, +{len(nextday)} files of one more day"
-        runs = []
-        for i in range(repeat):
-            if i:
-                shutil.rmtree(lake)
-                shutil.copytree(before_night, lake, symlinks=True)
-            runs.append(timed(f"incr-{label}", run, night))
-        results.append(median_of(runs, night))
+
+        def night_again() -> None:
+            shutil.rmtree(lake)
+            shutil.copytree(before_night, lake, symlinks=True)
+
+        results.append(repeated(repeat, f"incr-{label}", run, f"cskpi run, +{len(nextday)} files of one more day",
+                                again=night_again))
     return results
 
 
