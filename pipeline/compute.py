@@ -34,7 +34,7 @@ from .land.views import sharing_keys, source_views, superseded_sql
 from .measure import PERIOD_STEPS, measure_days, measure_months, period_inputs, roll_up_periods
 from .publish import generation
 from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
-from .schemas.validate import validate_parquet
+from .schemas.validate import BESIDE_ROWS, validate_parquet
 
 DERIVED_ROWS = ("sessions", "turns", "conversions")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
@@ -42,9 +42,6 @@ MONTH_SUMS = ("kpi_month_histograms",)
 SEEDS = {"shop_id": pl.String, "customer_id": pl.String, "sessions_before": pl.Int64,
          "last_customer_at": pl.Datetime("us"), "last_agent_at": pl.Datetime("us")}
 DERIVED = (*DERIVED_ROWS, *DAY_SUMS, *MONTH_SUMS)
-# Rows per slice of a written file's schema check: it runs beside the next table's write, at the run's peak (with
-# 100K rows the peak rose by about 14 MiB at 10M messages; the memory target leaves 30-40 MiB).
-CHECK_ROWS = 100_000
 
 
 def fingerprint(config: Config) -> str:
@@ -119,7 +116,7 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     checking, checks = ThreadPoolExecutor(max_workers=1), []
 
     def check_later(*args, **kwargs) -> None:
-        checks.append(checking.submit(validate_parquet, *args, batch_rows=CHECK_ROWS, **kwargs))
+        checks.append(checking.submit(validate_parquet, *args, batch_rows=BESIDE_ROWS, **kwargs))
 
     try:
         # Re-sent keys are resolved once into a small table of the superseded rows, which every read of the kind

@@ -21,7 +21,7 @@ from ..config import Config, ConfigError
 from ..kinds import KINDS, Kind
 from ..normalise import REJECT_COLUMNS, SUSPECT, normalise, parse_values
 from ..schemas import TABLES
-from ..schemas.validate import SchemaViolation, validate_parquet
+from ..schemas.validate import BESIDE_ROWS, SchemaViolation, validate_parquet
 from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
 from ..read.profiles import apply_profile
 from .intervals import Cover, coalesce, may_share_keys
@@ -35,10 +35,6 @@ _HASHED = {
                     "question"),
 }
 _HASH_PREFIX = "h:"
-# Rows per slice of a landed part's schema check: it runs beside the next file's landing, whose peak it adds to
-# (10M messages: 670-691 MiB with 100K rows, 694-730 MiB with validate_parquet's default 250K, 635-662 MiB when the
-# check ran in line).
-PART_CHECK_ROWS = 100_000
 
 
 def key_sql(kind: Kind) -> str:
@@ -130,7 +126,7 @@ def land(lake: Lake, manifest: Manifest, files: list[tuple[str, Path]], config: 
             results.append(result)
             landed.append(entry)
             checks.append((path, checking.submit(validate_parquet, lake.path(entry.data), TABLES[kind_name],
-                                                 PART_CHECK_ROWS)))
+                                                 BESIDE_ROWS)))
         for path, check in checks:
             try:
                 check.result()
