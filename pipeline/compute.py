@@ -196,7 +196,7 @@ def _write_days(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
     try:
         tables = {}
         for table in BY_DAY:
-            # One at a time, each row table dropped once copied: its memory goes to the validation and the next.
+            # One at a time, each row table dropped once copied: its memory goes to the next (and the queued checks).
             tables |= generation.write(con, lake, manifest, (table,), replaced, sources, drop=DERIVED_ROWS,
                                        check=check)
         return tables
