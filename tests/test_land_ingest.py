@@ -15,7 +15,7 @@ import pytest
 from pipeline import jobs
 from pipeline.config import Config
 from pipeline.kinds import KINDS
-from pipeline.land.ingest import FileResult
+from pipeline.land.ingest import FileResult, connect
 from pipeline.land.lake import Lake
 from tests.conftest import write_csv
 
@@ -878,3 +878,17 @@ def test_a_landed_part_that_breaks_its_schema_fails_the_ingest_and_lands_nothing
         jobs.ingest_files(lake, [("messages", first), ("messages", second)], Config())
     assert checked[0] == "000001.parquet"
     assert not (tmp_path / "lake" / "manifest.json").exists()
+
+
+def test_duckdb_takes_its_blocks_from_a_pool_as_large_as_its_memory_limit(tmp_path):
+    # Without the pool, every eviction at the limit gave freed pages back to the kernel, to be faulted in again at
+    # once (bench/PROFILE.md, session 10).
+    lake = Lake(tmp_path / "lake")
+    lake.tmp.mkdir(parents=True)
+    con = connect(lake, Config(duckdb_memory_limit="300MB"))
+    try:
+        limit, pool = con.execute("SELECT current_setting('memory_limit'), "
+                                  "current_setting('block_allocator_memory')").fetchone()
+    finally:
+        con.close()
+    assert limit == pool == "286.1 MiB"  # 300 MB in DuckDB's units
