@@ -46,7 +46,7 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables
     (periods) `replaced[table]` names, and every other file is taken over from the current generation;
     `replaced[table]` None: the table is written whole. A computation may write its tables in several calls (to
     drop what is written from memory): they go to one folder until the manifest is committed. The tables `drop`
-    names are dropped once copied, before their files are validated (their memory goes to the validation).
+    names are dropped once copied, before their files are checked (their memory goes to the check and the next table).
     `check(files, model, key_checked=...)` validates a table's files (a caller may queue it for later, and must
     then wait for it before recording the generation)."""
     previous = manifest.derived or {}
