@@ -34,7 +34,7 @@ from .land.views import sharing_keys, source_views, superseded_sql
 from .measure import PERIOD_STEPS, measure_days, measure_months, period_inputs, roll_up_periods
 from .publish import generation
 from .publish.generation import BY_DAY, BY_PERIOD, WHOLE
-from .schemas.validate import BESIDE_ROWS, validate_parquet
+from .schemas.validate import validate_parquet
 
 DERIVED_ROWS = ("sessions", "turns", "conversions")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
@@ -116,7 +116,7 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
     checking, checks = ThreadPoolExecutor(max_workers=1), []
 
     def check_later(*args, **kwargs) -> None:
-        checks.append(checking.submit(validate_parquet, *args, batch_rows=BESIDE_ROWS, **kwargs))
+        checks.append(checking.submit(validate_parquet, *args, **kwargs))
 
     try:
         # Re-sent keys are resolved once into a small table of the superseded rows, which every read of the kind

@@ -45,6 +45,43 @@ def test_a_violation_lists_every_failure_at_once():
     assert "line" in str(e.value) and "reason" in str(e.value) and str(e.value).startswith("rejects part")
 
 
+def _messages(roles: list[str], shops: list[str | None]) -> pl.DataFrame:
+    n = len(roles)
+    return pl.DataFrame({
+        "message_id": [f"m{i}" for i in range(n)], "session_id": [None] * n, "shop_id": shops,
+        "customer_id": ["c1"] * n, "agent_id": [None] * n, "sender_role": roles,
+        "sent_at": [datetime(2026, 11, 27, 10, i) for i in range(n)], "content": ["hi"] * n,
+        "_key": [f"m{i}" for i in range(n)], "_line": list(range(2, n + 2)), "_seq": [1] * n,
+    }, schema=_dtypes("messages"))
+
+
+@pytest.mark.parametrize("batch_rows", [2, 100])
+def test_parquet_files_are_checked_value_by_value(tmp_path, batch_rows):
+    """Files are checked as lazy scans, whose value checks pandera runs only at validation depth SCHEMA_AND_DATA:
+    a bad value is caught in whichever batch (a slice of a file, or files together) it falls, with every failure
+    of its batch in the report."""
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    _messages(["customer", "agent", "bot"], ["S1", "S1", "S1"]).write_parquet(first)
+    _messages(["customer", "agent", "customer"], ["S1", "S1", "S1"]).write_parquet(second)
+    assert validate_parquet([first, second], TABLES["messages"], batch_rows=batch_rows) == 6
+    _messages(["customer", "agent", "pirate"], ["S1", "S1", None]).write_parquet(second)
+    with pytest.raises(SchemaViolation) as e:
+        validate_parquet([first, second], TABLES["messages"], batch_rows=batch_rows)
+    assert "sender_role" in str(e.value) and "pirate" in str(e.value) and "shop_id" in str(e.value)
+
+
+def test_a_parquet_file_is_checked_by_the_models_frame_checks(tmp_path):
+    row = {"grain": "day", "period": "2026-11-27", "period_start": date(2026, 11, 27), "shop_id": "S1",
+           "agent_id": None, "kpi": "reply_rate", "value": None, "numerator": 0.0, "denominator": 2.0,
+           "band": "below", "provisional": False, "clock": "wall"}
+    path = tmp_path / "kpi.parquet"
+    pl.DataFrame([{**row, "value": 0.0}], schema=_dtypes("kpi")).write_parquet(path)
+    assert validate_parquet(path, TABLES["kpi"]) == 1
+    pl.DataFrame([row], schema=_dtypes("kpi")).write_parquet(path)
+    with pytest.raises(SchemaViolation, match="no_value_without_denominator|no_data_band_iff_no_value"):
+        validate_parquet(path, TABLES["kpi"])
+
+
 def test_kpi_schema_ties_no_data_to_missing_values():
     row = {"grain": "day", "period": "2026-11-27", "period_start": pl.date(2026, 11, 27), "shop_id": "S1",
            "agent_id": None, "kpi": "reply_rate", "value": None, "numerator": 0.0, "denominator": 2.0,

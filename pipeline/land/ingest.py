@@ -21,7 +21,7 @@ from ..config import Config, ConfigError
 from ..kinds import KINDS, Kind
 from ..normalise import REJECT_COLUMNS, SUSPECT, normalise, parse_values
 from ..schemas import TABLES
-from ..schemas.validate import BESIDE_ROWS, SchemaViolation, validate_parquet
+from ..schemas.validate import SchemaViolation, validate_parquet
 from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
 from ..read.profiles import apply_profile
 from .intervals import Cover, coalesce, may_share_keys
@@ -125,8 +125,7 @@ def land(lake: Lake, manifest: Manifest, files: list[tuple[str, Path]], config: 
                 shutil.rmtree(lake.tmp / f"{seq:06d}", ignore_errors=True)
             results.append(result)
             landed.append(entry)
-            checks.append((path, checking.submit(validate_parquet, lake.path(entry.data), TABLES[kind_name],
-                                                 BESIDE_ROWS)))
+            checks.append((path, checking.submit(validate_parquet, lake.path(entry.data), TABLES[kind_name])))
         for path, check in checks:
             try:
                 check.result()
