@@ -94,8 +94,8 @@ def new_files(manifest: Manifest, config: Config) -> set[int] | None:
         return None
     if set(current.get("kinds", [])) != manifest.kinds():
         return None
-    if not isinstance(current["tables"].get("kpi"), dict):
-        return None  # a generation written before the KPI table was stored per period
+    if not all(isinstance(current["tables"].get(table), dict) for table in BY_PERIOD):
+        return None  # a generation written before the KPI table (the percentiles) was stored per period
     done, now = set(current["inputs"]), {f.seq for f in manifest.files}
     if not done <= now:
         return None
@@ -166,13 +166,14 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
                 roll_up_periods(con)
                 band(con, thresholds)
             else:
-                _roll_up_changed_periods(con, lake, manifest, thresholds, sorted(replaced["kpi_histograms"]),
+                _roll_up_changed_periods(con, lake, manifest, thresholds, periods, sorted(replaced["kpi_histograms"]),
                                          replaced["kpi_month_histograms"])
             if replaced is not None:
                 tables = writing.result()
         if replaced is not None:
-            replaced["kpi"] = None if periods is None else set(periods)
-        tables |= generation.write(con, lake, manifest, ("kpi", *WHOLE), replaced, check=check_later)
+            for table in BY_PERIOD:
+                replaced[table] = None if periods is None else set(periods)
+        tables |= generation.write(con, lake, manifest, (*BY_PERIOD, *WHOLE), replaced, check=check_later)
         for check in checks:
             check.result()
         kpi_files = ", ".join(quote(str(lake.path(f))) for f in tables["kpi"].values())
@@ -508,13 +509,14 @@ def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
 
 
 def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,
-                             thresholds: pl.DataFrame, histogram_days: list[str], months: set[str]) -> None:
-    """kpi and kpi_distributions of the changed periods (`histogram_days`, `months`: the keys of the day and month
-    histograms this computation changed), by the same sql/ files over a calendar narrowed to them
-    (schema `changed`). kpi then holds just those periods' rows (the other periods' files are kept);
-    kpi_distributions, stored whole, every period's: computed again (schema `changed_distributions`) from their
-    days' and months' histograms (percentiles cannot be summed) for the periods holding a day whose histograms
-    changed, and there only for the shops whose day histograms differ; every other row as it was."""
+                             thresholds: pl.DataFrame, periods: list[str], histogram_days: list[str],
+                             months: set[str]) -> None:
+    """kpi and kpi_distributions of the changed periods (`periods`: their files' keys; `histogram_days`, `months`:
+    the keys of the day and month histograms this computation changed), by the same sql/ files over a calendar
+    narrowed to them (schema `changed`). Both then hold just those periods' rows (the other periods' files are kept).
+    kpi_distributions is computed again (schema `changed_distributions`) from the days' and months' histograms
+    (percentiles cannot be summed) for the periods holding a day whose histograms changed, and there only for the
+    shops whose day histograms differ; its other rows of the changed periods are read back as they were."""
     con.execute("CREATE SCHEMA changed")
     con.execute("""CREATE TABLE changed.calendar AS
         SELECT c.* FROM main.calendar AS c
@@ -532,7 +534,8 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
             (SELECT * FROM written_kpi_histograms EXCEPT SELECT * FROM ({was}) AS w)
             UNION ALL (SELECT * FROM ({was}) AS w EXCEPT SELECT * FROM written_kpi_histograms)
         ) AS differ""")
-    con.execute(f"CREATE VIEW prev_kpi_distributions AS {generation.read_sql(lake, manifest, 'kpi_distributions')}")
+    con.execute("CREATE VIEW prev_kpi_distributions AS "
+                f"{generation.read_sql(lake, manifest, 'kpi_distributions', periods)}")
     con.execute("CREATE SCHEMA changed_distributions")
     con.execute(f"""CREATE TABLE changed_distributions.calendar AS
         SELECT * FROM changed.calendar AS c WHERE {in_distributed.format(t='c')}""")
@@ -568,6 +571,4 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
     # kpi_target gives a row for every target: only the changed periods' are new.
     con.execute(f"CREATE TABLE kpi AS SELECT * FROM changed.kpi AS k WHERE {in_changed.format(t='k')}")
     con.execute("CREATE TABLE thresholds AS SELECT * FROM changed.thresholds")
-    con.execute(f"""CREATE TABLE kpi_distributions AS
-        SELECT * FROM prev_kpi_distributions AS p WHERE NOT {in_changed.format(t='p')}
-        UNION ALL SELECT * FROM changed.kpi_distributions""")
+    con.execute("CREATE TABLE kpi_distributions AS SELECT * FROM changed.kpi_distributions")

@@ -213,9 +213,37 @@ def test_an_increment_keeps_the_files_of_periods_it_does_not_change(tmp_path):
     derived = nightly.manifest().derived
     assert derived["recomputed_periods"] == ["day_2026-11-27", "month_2026-11", "quarter_2026-Q4", "week_2026-W48",
                                              "year_2026"]
-    kept = derived["tables"]["kpi"]
-    assert kept["month_2026-10"].startswith("derived/g000001/") and kept["month_2026-11"].startswith("derived/g000002/")
+    for table in ("kpi", "kpi_distributions"):
+        kept = derived["tables"][table]
+        assert kept["month_2026-10"].startswith("derived/g000001/"), table
+        assert kept["month_2026-11"].startswith("derived/g000002/"), table
     same(tables(nightly), tables(full))
+
+
+def test_a_lake_whose_percentiles_are_one_file_is_computed_again_whole(tmp_path):
+    """A generation written before the percentiles were stored per period has them in one file: the next night
+    computes every period again, and writes them per period."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-26 10:00:00"), msg("2", "c", "agent", "2026-11-26 10:00:30", agent="a1")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("3", "d", "customer", "2026-11-27 10:00:00"), msg("4", "d", "agent", "2026-11-27 10:00:10", agent="a1")])
+    lake = Lake(tmp_path / "nightly")
+    jobs.run(nights[0], lake, Config())
+    manifest = lake.manifest()
+    one = "derived/g000001/kpi_distributions.parquet"
+    duckdb.connect().execute(f"COPY ({read_sql(lake, manifest, 'kpi_distributions')}) TO '{lake.path(one)}'")
+    manifest.derived["tables"]["kpi_distributions"] = one
+    lake.commit(manifest)
+    jobs.run(nights[1], lake, Config())
+    derived = lake.manifest().derived
+    assert derived["recomputed_days"] == "all" and derived["recomputed_periods"] == "all"
+    assert set(derived["tables"]["kpi_distributions"]) == {"", "day_2026-11-26", "day_2026-11-27", "week_2026-W48",
+                                                           "month_2026-11", "quarter_2026-Q4", "year_2026"}
+    fresh = Lake(tmp_path / "fresh")
+    for inbox in nights:
+        jobs.run(inbox, fresh, Config())
+    same(tables(lake), tables(fresh))
 
 
 def test_targets_arriving_later_recompute_everything(tmp_path):
@@ -487,7 +515,7 @@ def test_a_re_sent_complaint_rewrites_its_days_facts_not_its_sessions(tmp_path):
     assert files["sessions"]["2026-11-26"].split("/")[1] == "g000002"
     con = duckdb.connect()
     distributions = con.execute(
-        f"SELECT grain, period, n, median_seconds FROM read_parquet('{nightly.path(files['kpi_distributions'])}') "
+        f"SELECT grain, period, n, median_seconds FROM ({read_sql(nightly, nightly.manifest(), 'kpi_distributions')}) "
         "WHERE family = 'frt' AND clock = 'wall' AND agent_id IS NULL ORDER BY grain, period").fetchall()
     assert distributions == [("day", "2026-11-25", 1, 30.0), ("day", "2026-11-26", 1, 20.0),
                              ("month", "2026-11", 2, 25.0), ("quarter", "2026-Q4", 2, 25.0),

@@ -1,12 +1,12 @@
 """Derived tables on disk: each computation writes a generation folder; partitioned tables keep one file per day (the
-KPI table: per grain and period), and a later computation that changes only some days (periods) writes only those,
-reusing the other files.
+KPI table and the percentiles: per grain and period), and a later computation that changes only some days (periods)
+writes only those, reusing the other files.
 
 The manifest's `derived` entry names every file of the current state:
     {"generation": n, "inputs": [seq ...], "config": fingerprint, "kinds": [...],
      "tables": {"sessions": {"": "derived/g5/sessions.schema.parquet", "2026-11-27": "derived/g5/sessions/...", ...},
                 "kpi": {"": "derived/g5/kpi.schema.parquet", "month_2026-11": "derived/g5/kpi/...", ...},
-                "kpi_distributions": "derived/g5/kpi_distributions.parquet", ...}}
+                "thresholds": "derived/g5/thresholds.parquet", ...}}
 A partitioned table's "" entry is an empty file that carries the table's column types, so that a table without
 rows still reads.
 """
@@ -28,10 +28,11 @@ BY_DAY = {
     "kpi_histograms": "on_date",
     "kpi_month_histograms": "month_start",  # a file per month, keyed by its first day
 }
-# table → the expression of the period a row belongs to (its file's key in the manifest)
-BY_PERIOD = {"kpi": "grain || '_' || period"}
+# table → the expression of the period a row belongs to (its file's key in the manifest). The percentiles are kept
+# per period too, so that a night rewrites its periods' only, not every period the lake has.
+BY_PERIOD = {"kpi": "grain || '_' || period", "kpi_distributions": "grain || '_' || period"}
 PARTITIONED = {**BY_DAY, **BY_PERIOD}
-WHOLE = ("kpi_distributions", "thresholds")
+WHOLE = ("thresholds",)
 # Tables whose sql/ file groups by exactly their unique key (tests/test_publish_generation.py reads the files), and
 # whose written rows are that file's output: no key can repeat, and counting them would check nothing.
 GROUPED_BY_KEY = ("kpi_facts", "kpi_histograms", "kpi_month_histograms")
