@@ -6,9 +6,9 @@ from functools import cache
 from pathlib import Path
 
 import pandera.polars as pa
-from pandera.config import ValidationDepth, config_context
 import polars as pl
 import pyarrow.parquet as pq
+from pandera.config import ValidationDepth, config_context
 
 
 class SchemaViolation(Exception):
