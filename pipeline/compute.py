@@ -156,7 +156,11 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
                 # (on a connection of their own) while it rolls up, which keeps the second core busier.
                 writing = pool.submit(_write_days, con.cursor(), lake, manifest, replaced, sources, check_later,
                                       close=True)
-            period_inputs(con)
+            if days is None:
+                period_inputs(con)
+            else:
+                period_inputs(con, ("calendar",))
+                _seen(con, lake, manifest, added)
             seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
             periods = None if days is None else _changed_periods(con, lake, manifest, seen)
             if periods is None:
@@ -484,6 +488,62 @@ def _every_histogram(con: duckdb.DuckDBPyConnection, months: set[str]) -> None:
         SELECT * FROM prev_kpi_month_histograms{kept}
         UNION ALL SELECT * FROM recomputed_month_histograms;
         DROP TABLE recomputed_month_histograms""")
+
+
+def _seen(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, added: set[int]) -> None:
+    """The table `seen` of an increment, by sql/seen.sql over the night's rows rather than every part: the latest
+    time seen before or the night's latest, whichever is later. With the night's latest at or after the latest
+    before, that is exact (every earlier row is at most as late). Otherwise it is exact unless a row of an earlier
+    part that the night re-sends (an earlier version of one of its keys) is as late as the latest before: that row
+    may have been the latest, and is gone. Then, and when nothing was seen before, sql/seen.sql reads every part."""
+    before = (manifest.derived or {}).get("seen_until")
+    if before is None or before == "unknown":
+        _seen_of_every_part(con)
+        return
+    listed = ", ".join(str(s) for s in sorted(added))
+    night_is_later = _latest(con, "seen_night",
+                             lambda name, kind: f'SELECT * FROM main."{name}" WHERE _seq IN ({listed})', before)
+    if not night_is_later and _latest(
+            con, "seen_replaced", lambda name, kind: _replaced_rows(lake, manifest, added, name, kind), before):
+        _seen_of_every_part(con)
+    else:
+        con.execute("CREATE TABLE seen AS SELECT greatest(CAST(? AS TIMESTAMP), seen_until) AS seen_until "
+                    "FROM seen_night", [before])
+    con.execute("DROP TABLE seen_night")
+
+
+def _seen_of_every_part(con: duckdb.DuckDBPyConnection) -> None:
+    sqlfiles.build(con, "seen")
+
+
+def _latest(con: duckdb.DuckDBPyConnection, schema: str, rows, before: str) -> bool:
+    """sql/seen.sql over the rows `rows(name, kind)` selects of each kind (in schema `schema`), left in table
+    `schema`; whether it is at or after `before`."""
+    con.execute(f"CREATE SCHEMA {schema}")
+    for name, kind in KINDS.items():
+        con.execute(f'CREATE VIEW {schema}."{name}" AS {rows(name, kind)}')
+    sqlfiles.in_schema(con, schema, lambda: sqlfiles.build(con, "seen"))
+    con.execute(f"CREATE TABLE main.{schema}_latest AS SELECT * FROM {schema}.seen")
+    con.execute(f"DROP SCHEMA {schema} CASCADE")
+    con.execute(f"ALTER TABLE main.{schema}_latest RENAME TO {schema}")
+    (late,) = con.execute(f"SELECT coalesce(seen_until >= CAST(? AS TIMESTAMP), false) FROM main.{schema}",
+                          [before]).fetchone()
+    return late
+
+
+def _replaced_rows(lake: Lake, manifest: Manifest, added: set[int], name: str, kind) -> str:
+    """Every row of an earlier part whose key a new part of the kind re-sends, for a kind that keeps a key's last
+    version (rows replaced before are among them: they can only make _seen read every part when it need not). The
+    new parts are read along, filtered out: their columns are the current ones, so an older part that lacks an
+    optional column still binds."""
+    new = _parts(lake, manifest, added, name)
+    earlier = _parts(lake, manifest, sharing_keys(manifest, name, added) - added, name)
+    if kind.keep != "last" or not new or not earlier:
+        return f'SELECT * FROM main."{name}" WHERE false'
+    listed = ", ".join(str(s) for s in sorted(added))
+    return (f"SELECT p.* FROM read_parquet([{', '.join(quote(f) for f in earlier + new)}], union_by_name = true) AS p "
+            f"WHERE p._seq NOT IN ({listed}) "
+            f"AND p._key IN (SELECT _key FROM read_parquet([{', '.join(quote(f) for f in new)}]))")
 
 
 def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest,

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pipeline import jobs
+from pipeline import compute, jobs, sqlfiles
 from pipeline.config import Config
 from pipeline.land.lake import Lake
 from pipeline.publish.generation import read_sql
@@ -271,7 +271,7 @@ def test_targets_arriving_later_recompute_everything(tmp_path):
     assert kpi_row(a["kpi"], "2026-12", "target_achievement_rate")[6] == 0.0
 
 
-def test_when_the_latest_time_seen_goes_back_every_period_is_computed_again(tmp_path):
+def test_when_the_latest_time_seen_goes_back_every_period_is_computed_again(tmp_path, monkeypatch):
     """A re-sent complaint moves the latest time seen earlier: rows that were final may be provisional again."""
     nights = [tmp_path / "n1", tmp_path / "n2"]
     write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
@@ -282,11 +282,38 @@ def test_when_the_latest_time_seen_goes_back_every_period_is_computed_again(tmp_
         ("k1", "S1", "2026-11-27 11:00:00", "service", "2026-11-27 11:30:00", "2026-12-05 09:00:00")])
     write_csv(nights[1] / "complaints_2.csv", COMPLAINTS_HEADER, [
         ("k1", "S1", "2026-11-27 11:00:00", "service", "2026-11-27 11:30:00", "2026-11-27 12:00:00")])
+    every_part = []
+    monkeypatch.setattr(compute, "_seen_of_every_part",
+                        lambda con: (every_part.append(1), sqlfiles.build(con, "seen")))
     nightly, full = nightly_and_full(tmp_path, nights, Config())
+    assert every_part == [1]  # the second night: its re-sent complaint's earlier version held the latest time
     assert nightly.manifest().derived["recomputed_periods"] == "all"
     a, b = tables(nightly), tables(full)
     same(a, b)
     assert kpi_row(a["kpi"], "2026-11-27", "inquiry_conversion_rate")[-2] is True
+
+
+@pytest.mark.parametrize("day, seen", [("2026-11-27", "2026-11-27 09:00:40"), ("2026-11-26", "2026-11-26 14:00:30")])
+def test_a_nights_latest_time_seen_is_read_from_its_own_rows(tmp_path, monkeypatch, day, seen):
+    """The latest time seen after a night is the latest before or the night's own: the parts before are not read
+    again, when the night's rows are later, and when they are earlier but the complaint it re-sends was earlier
+    than that latest time too."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-26 14:00:00"), msg("2", "c", "agent", "2026-11-26 14:00:30", agent="a1")])
+    write_csv(nights[0] / "complaints_1.csv", COMPLAINTS_HEADER, [
+        ("k1", "S1", "2026-11-26 11:00:00", "service", "2026-11-26 11:30:00", "2026-11-26 12:00:00")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("3", "d", "customer", f"{day} 09:00:00"), msg("4", "d", "agent", f"{day} 09:00:40", agent="a1")])
+    write_csv(nights[1] / "complaints_2.csv", COMPLAINTS_HEADER, [
+        ("k1", "S1", "2026-11-26 11:00:00", "service", "2026-11-26 11:30:00", "2026-11-26 13:00:00")])
+    every_part = []
+    monkeypatch.setattr(compute, "_seen_of_every_part",
+                        lambda con: (every_part.append(1), sqlfiles.build(con, "seen")))
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    assert every_part == []
+    assert nightly.manifest().derived["seen_until"] == seen
+    same(tables(nightly), tables(full))
 
 
 def test_a_day_left_without_facts_loses_its_rows(tmp_path):

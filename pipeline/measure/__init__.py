@@ -32,8 +32,8 @@ def measure_months(con: duckdb.DuckDBPyConnection) -> None:
         sqlfiles.build(con, step)
 
 
-def period_inputs(con: duckdb.DuckDBPyConnection) -> None:
-    for step in PERIOD_INPUTS:
+def period_inputs(con: duckdb.DuckDBPyConnection, steps: tuple[str, ...] = PERIOD_INPUTS) -> None:
+    for step in steps:
         sqlfiles.build(con, step)
 
 
