@@ -509,7 +509,7 @@ def _seen(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, added:
     else:
         con.execute("CREATE TABLE seen AS SELECT greatest(CAST(? AS TIMESTAMP), seen_until) AS seen_until "
                     "FROM seen_night", [before])
-    con.execute("DROP TABLE seen_night")
+    con.execute("DROP TABLE seen_night; DROP TABLE IF EXISTS seen_replaced")
 
 
 def _seen_of_every_part(con: duckdb.DuckDBPyConnection) -> None:

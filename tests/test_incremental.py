@@ -85,6 +85,13 @@ def split_by_night(source: Path, nights: list[str], out: Path) -> list[Path]:
     return inboxes
 
 
+def night_of(inbox: Path, n: int, customer: str, asked: str, answered: str, complaint: tuple) -> None:
+    """Night `n`'s files: a customer's message and an agent's reply to it (ids 2n-1 and 2n), and a complaint row."""
+    write_csv(inbox / f"messages_{n}.csv", MESSAGE_HEADER, [
+        msg(str(2 * n - 1), customer, "customer", asked), msg(str(2 * n), customer, "agent", answered, agent="a1")])
+    write_csv(inbox / f"complaints_{n}.csv", COMPLAINTS_HEADER, [complaint])
+
+
 def nightly_and_full(tmp_path: Path, inboxes: list[Path], config: Config,
                      max_days: int | None = 3) -> tuple[Lake, Lake]:
     nightly = Lake(tmp_path / "nightly")
@@ -299,14 +306,10 @@ def test_a_nights_latest_time_seen_is_read_from_its_own_rows(tmp_path, monkeypat
     again, when the night's rows are later, and when they are earlier but the complaint it re-sends was earlier
     than that latest time too."""
     nights = [tmp_path / "n1", tmp_path / "n2"]
-    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
-        msg("1", "c", "customer", "2026-11-26 14:00:00"), msg("2", "c", "agent", "2026-11-26 14:00:30", agent="a1")])
-    write_csv(nights[0] / "complaints_1.csv", COMPLAINTS_HEADER, [
-        ("k1", "S1", "2026-11-26 11:00:00", "service", "2026-11-26 11:30:00", "2026-11-26 12:00:00")])
-    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
-        msg("3", "d", "customer", f"{day} 09:00:00"), msg("4", "d", "agent", f"{day} 09:00:40", agent="a1")])
-    write_csv(nights[1] / "complaints_2.csv", COMPLAINTS_HEADER, [
-        ("k1", "S1", "2026-11-26 11:00:00", "service", "2026-11-26 11:30:00", "2026-11-26 13:00:00")])
+    night_of(nights[0], 1, "c", "2026-11-26 14:00:00", "2026-11-26 14:00:30",
+             ("k1", "S1", "2026-11-26 11:00:00", "service", "2026-11-26 11:30:00", "2026-11-26 12:00:00"))
+    night_of(nights[1], 2, "d", f"{day} 09:00:00", f"{day} 09:00:40",
+             ("k1", "S1", "2026-11-26 11:00:00", "service", "2026-11-26 11:30:00", "2026-11-26 13:00:00"))
     every_part = []
     monkeypatch.setattr(compute, "_seen_of_every_part",
                         lambda con: (every_part.append(1), sqlfiles.build(con, "seen")))
@@ -524,14 +527,10 @@ def test_a_re_sent_complaint_rewrites_its_days_facts_not_its_sessions(tmp_path):
     sessions, turns and response-time histograms did not change, so their files are kept, and its medians are not
     computed again (the 26th's, the week's and the month's are, from the new day's histograms)."""
     nights = [tmp_path / "n1", tmp_path / "n2"]
-    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
-        msg("1", "c", "customer", "2026-11-25 10:00:00"), msg("2", "c", "agent", "2026-11-25 10:00:30", agent="a1")])
-    write_csv(nights[0] / "complaints_1.csv", COMPLAINTS_HEADER, [
-        ("k1", "S1", "2026-11-25 11:00:00", "service", "2026-11-25 11:30:00", "")])
-    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
-        msg("3", "d", "customer", "2026-11-26 10:00:00"), msg("4", "d", "agent", "2026-11-26 10:00:20", agent="a1")])
-    write_csv(nights[1] / "complaints_2.csv", COMPLAINTS_HEADER, [
-        ("k1", "S1", "2026-11-25 11:00:00", "service", "2026-11-25 11:30:00", "2026-11-26 09:00:00")])
+    night_of(nights[0], 1, "c", "2026-11-25 10:00:00", "2026-11-25 10:00:30",
+             ("k1", "S1", "2026-11-25 11:00:00", "service", "2026-11-25 11:30:00", ""))
+    night_of(nights[1], 2, "d", "2026-11-26 10:00:00", "2026-11-26 10:00:20",
+             ("k1", "S1", "2026-11-25 11:00:00", "service", "2026-11-25 11:30:00", "2026-11-26 09:00:00"))
     nightly, full = nightly_and_full(tmp_path, nights, Config())
     same(tables(nightly), tables(full))
     derived = nightly.manifest().derived
