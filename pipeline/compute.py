@@ -504,12 +504,12 @@ def _seen(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, added:
     night_is_later = _latest(con, "seen_night",
                              lambda name, kind: f'SELECT * FROM main."{name}" WHERE _seq IN ({listed})', before)
     if not night_is_later and _latest(
-            con, "seen_replaced", lambda name, kind: _replaced_rows(lake, manifest, added, name, kind), before):
+            con, "seen_replaced", lambda name, kind: _replaced_rows(lake, manifest, added, listed, name, kind), before):
         _seen_of_every_part(con)
     else:
         con.execute("CREATE TABLE seen AS SELECT greatest(CAST(? AS TIMESTAMP), seen_until) AS seen_until "
-                    "FROM seen_night", [before])
-    con.execute("DROP TABLE seen_night; DROP TABLE IF EXISTS seen_replaced")
+                    "FROM seen_night_latest", [before])
+    con.execute("DROP TABLE seen_night_latest; DROP TABLE IF EXISTS seen_replaced_latest")
 
 
 def _seen_of_every_part(con: duckdb.DuckDBPyConnection) -> None:
@@ -518,29 +518,30 @@ def _seen_of_every_part(con: duckdb.DuckDBPyConnection) -> None:
 
 def _latest(con: duckdb.DuckDBPyConnection, schema: str, rows, before: str) -> bool:
     """sql/seen.sql over the rows `rows(name, kind)` selects of each kind (in schema `schema`), left in table
-    `schema`; whether it is at or after `before`."""
+    `<schema>_latest`; whether it is at or after `before`."""
     con.execute(f"CREATE SCHEMA {schema}")
     for name, kind in KINDS.items():
         con.execute(f'CREATE VIEW {schema}."{name}" AS {rows(name, kind)}')
     sqlfiles.in_schema(con, schema, lambda: sqlfiles.build(con, "seen"))
     con.execute(f"CREATE TABLE main.{schema}_latest AS SELECT * FROM {schema}.seen")
     con.execute(f"DROP SCHEMA {schema} CASCADE")
-    con.execute(f"ALTER TABLE main.{schema}_latest RENAME TO {schema}")
-    (late,) = con.execute(f"SELECT coalesce(seen_until >= CAST(? AS TIMESTAMP), false) FROM main.{schema}",
+    (late,) = con.execute(f"SELECT coalesce(seen_until >= CAST(? AS TIMESTAMP), false) FROM main.{schema}_latest",
                           [before]).fetchone()
     return late
 
 
-def _replaced_rows(lake: Lake, manifest: Manifest, added: set[int], name: str, kind) -> str:
+def _replaced_rows(lake: Lake, manifest: Manifest, added: set[int], listed: str, name: str, kind) -> str:
     """Every row of an earlier part whose key a new part of the kind re-sends, for a kind that keeps a key's last
     version (rows replaced before are among them: they can only make _seen read every part when it need not). The
     new parts are read along, filtered out: their columns are the current ones, so an older part that lacks an
-    optional column still binds."""
+    optional column still binds. (`listed`: the new parts' sequence numbers, as SQL.)"""
+    none = f'SELECT * FROM main."{name}" WHERE false'
+    if kind.keep != "last":
+        return none
     new = _parts(lake, manifest, added, name)
     earlier = _parts(lake, manifest, sharing_keys(manifest, name, added) - added, name)
-    if kind.keep != "last" or not new or not earlier:
-        return f'SELECT * FROM main."{name}" WHERE false'
-    listed = ", ".join(str(s) for s in sorted(added))
+    if not new or not earlier:
+        return none
     return (f"SELECT p.* FROM read_parquet([{', '.join(quote(f) for f in earlier + new)}], union_by_name = true) AS p "
             f"WHERE p._seq NOT IN ({listed}) "
             f"AND p._key IN (SELECT _key FROM read_parquet([{', '.join(quote(f) for f in new)}]))")
