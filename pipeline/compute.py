@@ -224,11 +224,9 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                added: set[int]) -> tuple[list[date], dict[str, set[str]]]:
     """Fill sessions, turns, conversions and kpi_facts with exactly the rows of the days that changed (scoped.* the
     day sums); return those days and, per day table, the days whose rows differ (the files to write)."""
-    for table in DERIVED:
+    for table in ("sessions", *DAY_SUMS, *MONTH_SUMS):  # the turns and conversions are read for some days only
         con.execute(f"CREATE VIEW prev_{table} AS {generation.read_sql(lake, manifest, table)}")
     _scope_history(con, lake, manifest, config, added)
-    in_scope = ("EXISTS (SELECT 1 FROM scope_conversations c "
-                "WHERE c.shop_id = {t}.shop_id AND c.customer_id = {t}.customer_id)")
     redone = ("EXISTS (SELECT 1 FROM redone_sessions r "
               "WHERE r.shop_id = {t}.shop_id AND r.session_id = {t}.session_id)")
     # The previous sessions derived again, and their turns: a turn is filed under its session's start day, so only
@@ -237,7 +235,7 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     redone_days = [d for (d,) in con.execute("SELECT DISTINCT started_on FROM was_redone").fetchall()]
     con.execute(f"CREATE VIEW prev_turns_redone AS {generation.read_sql(lake, manifest, 'turns', redone_days)}")
     con.execute(f"CREATE TABLE was_turns AS SELECT t.* FROM prev_turns_redone t WHERE {redone.format(t='t')}")
-    con.execute(f"CREATE TABLE was_conversions AS SELECT * FROM prev_conversions p WHERE {in_scope.format(t='p')}")
+    _was_conversions(con, lake, manifest)
     replaced = {
         # kind → (key, the date its facts fall on): every version of a re-sent key, old and new
         "complaints": ("complaint_id", "created_at"),
@@ -292,7 +290,8 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         UNION ALL SELECT * FROM delta.turns t WHERE {on_day.format(c='t.started_on')}""")
     con.execute(f"""CREATE TABLE conversions AS
         SELECT * FROM prev_conversions_of_days p
-        WHERE {on_day.format(c='CAST(p.session_started_at AS DATE)')} AND NOT {in_scope.format(t='p')}
+        WHERE {on_day.format(c='CAST(p.session_started_at AS DATE)')}
+          AND p.order_id NOT IN (SELECT order_id FROM was_conversions)
         UNION ALL SELECT * FROM delta_all.conversions c
         WHERE {on_day.format(c='CAST(c.session_started_at AS DATE)')}""")
 
@@ -310,7 +309,8 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                     f"WHERE {within}{on_day.format(c=f'CAST(v.{column} AS DATE)')}")
     sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
     con.execute("DROP SCHEMA delta_all CASCADE; DROP SCHEMA delta CASCADE")
-    con.execute("DROP TABLE was_sessions; DROP TABLE was_redone; DROP TABLE was_turns; DROP TABLE was_conversions")
+    con.execute("DROP TABLE was_sessions; DROP TABLE was_redone; DROP TABLE was_turns; DROP TABLE was_conversions; "
+                "DROP TABLE night_orders; DROP TABLE conversion_scope")
     # The roll-up sums every day of a changed period's facts; its percentiles read the histograms of the days and
     # months they need (_roll_up_changed_periods), the changed months from here.
     con.execute("""CREATE TABLE kpi_facts AS
@@ -346,7 +346,7 @@ def _month_sums(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, 
 def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, config: Config,
                    added: set[int]) -> None:
     """Derive again, by the same sql/ files, just the sessions the new files can change (schema `delta`), and the
-    conversions of every conversation they touch (schema `delta_all`).
+    conversions those can change (schema `delta_all`).
 
     What is derived again: an exported session (shop_id, session_id) with new messages, whole; a conversation cut
     into sessions, from its last session on, seeded with what came before it (conversation_seeds); from its first
@@ -354,7 +354,9 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
     late_reply_window after the conversation's last one (it opens a session that nothing before can join); whole,
     when a new message is earlier than the start of its last session. Tables left: was_sessions (the previous
     sessions of the touched conversations and sessions), redone_sessions (those of them derived again),
-    scope_conversations (the conversations whose conversions are computed again)."""
+    scope_conversations (the conversations touched), night_orders (every version of the night's orders) and
+    conversion_scope (per touched conversation, the earliest start of a session derived again, before or now: the
+    orders paid from then on and the night's are the ones whose conversions are derived again)."""
     conversation = "shop_id, customer_id"
     no_conversation = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS VARCHAR) AS customer_id"
     new_messages = _scan(_parts(lake, manifest, added, "messages"),
@@ -368,9 +370,11 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
         FROM new_messages WHERE session_id IS NULL AND sender_role <> 'system' GROUP BY shop_id, customer_id""")
     # Every version of a new key lies in the parts whose key intervals meet the new parts': only those are read.
     every_order = _scan(_parts(lake, manifest, sharing_keys(manifest, "orders", added), "orders"),
-                        f"order_id, {conversation}",
-                        f"CAST(NULL AS VARCHAR) AS order_id, {no_conversation}")
+                        f"order_id, {conversation}, paid_at",
+                        f"CAST(NULL AS VARCHAR) AS order_id, {no_conversation}, CAST(NULL AS TIMESTAMP) AS paid_at")
     new_orders = _scan(_parts(lake, manifest, added, "orders"), "order_id", "CAST(NULL AS VARCHAR) AS order_id")
+    # every version of the night's orders: a re-sent order may name another customer or payment than before
+    con.execute(f"CREATE TABLE night_orders AS SELECT o.* FROM ({every_order}) AS o WHERE o.order_id IN ({new_orders})")
     # An exported session's rows before may name another customer than its new messages.
     con.execute("""CREATE TABLE given_before AS SELECT p.shop_id, p.customer_id FROM prev_sessions p
         WHERE p.session_no IS NULL
@@ -380,8 +384,7 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
         SELECT DISTINCT shop_id, customer_id FROM (
             SELECT {conversation} FROM new_messages
             UNION ALL
-            -- every version of a new order's id: a re-sent order may name another customer than before
-            SELECT o.shop_id, o.customer_id FROM ({every_order}) AS o WHERE o.order_id IN ({new_orders})
+            SELECT {conversation} FROM night_orders
             UNION ALL
             SELECT {conversation} FROM given_before
         ) AS touched
@@ -471,9 +474,48 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
         SELECT * FROM was_sessions AS w WHERE NOT EXISTS (
             SELECT 1 FROM redone_sessions r WHERE r.shop_id = w.shop_id AND r.session_id = w.session_id)
         UNION ALL SELECT * FROM delta.sessions""")
-    con.execute("""CREATE VIEW delta_all.orders AS SELECT * FROM main.orders o WHERE EXISTS (
-        SELECT 1 FROM scope_conversations c WHERE c.shop_id = o.shop_id AND c.customer_id = o.customer_id)""")
+    # The orders whose conversion can change: the night's (their latest versions are in the night's parts), and in
+    # each touched conversation those paid at or after its earliest session derived again, as it was or as it is
+    # now (conversion_scope). An order paid before that credits the same session as before, or none: every session
+    # of its conversation that started at or before its payment, before and now, is one not derived again.
+    con.execute("""CREATE TABLE conversion_scope AS
+        SELECT shop_id, customer_id, min(started_at) AS from_at FROM (
+            SELECT w.shop_id, w.customer_id, w.started_at FROM was_sessions AS w
+            SEMI JOIN redone_sessions AS r ON r.shop_id = w.shop_id AND r.session_id = w.session_id
+            UNION ALL SELECT shop_id, customer_id, started_at FROM delta.sessions
+        ) AS s GROUP BY shop_id, customer_id""")
+    (earliest,) = con.execute("SELECT CAST(min(from_at) AS VARCHAR) FROM conversion_scope").fetchone()
+    # as a constant too: the orders parts and row groups paid wholly before it are skipped by their statistics
+    after = f" AND o.paid_at >= TIMESTAMP '{earliest}'" if earliest is not None else ""
+    night = ", ".join(str(s) for s in sorted(added)) or "NULL"
+    con.execute(f"""CREATE VIEW delta_all.orders AS
+        SELECT o.* FROM main.orders AS o
+        SEMI JOIN conversion_scope AS c
+            ON c.shop_id = o.shop_id AND c.customer_id = o.customer_id AND o.paid_at >= c.from_at
+        WHERE o._seq NOT IN ({night}){after}
+        UNION ALL SELECT o.* FROM main.orders AS o WHERE o._seq IN ({night})""")
     sqlfiles.in_schema(con, "delta_all", lambda: sqlfiles.build(con, "conversions", params(config)))
+
+
+def _was_conversions(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest) -> None:
+    """Table was_conversions: the previous conversions of the orders whose conversion is derived again (the night's
+    orders, and those paid at or after their conversation's conversion_scope). Only the files of the days that can
+    hold one are read: a conversion is filed under its session's start day, the day of its payment or the day
+    before, so none is earlier than the day before the earliest of conversion_scope and of the payments of every
+    version of the night's orders."""
+    (earliest,) = con.execute("""SELECT CAST(CAST(min(t) AS DATE) - INTERVAL 1 DAY AS DATE) FROM (
+        SELECT from_at AS t FROM conversion_scope UNION ALL SELECT paid_at FROM night_orders) AS s""").fetchone()
+    stored = (manifest.derived or {}).get("tables", {}).get("conversions", {})
+    days = sorted(d for d in stored if d and earliest is not None and d >= earliest.isoformat())
+    prev = generation.read_sql(lake, manifest, "conversions", days) if days else None
+    if prev is None:
+        con.execute("CREATE TABLE was_conversions AS SELECT * FROM delta_all.conversions WHERE false")
+        return
+    con.execute(f"""CREATE TABLE was_conversions AS
+        SELECT p.* FROM ({prev}) AS p
+        WHERE p.order_id IN (SELECT order_id FROM night_orders)
+           OR EXISTS (SELECT 1 FROM conversion_scope AS c WHERE c.shop_id = p.shop_id
+                      AND c.customer_id = p.customer_id AND p.paid_at >= c.from_at)""")
 
 
 def _every_histogram(con: duckdb.DuckDBPyConnection, months: set[str]) -> None:

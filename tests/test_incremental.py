@@ -522,6 +522,49 @@ def test_an_exported_session_whose_new_message_names_another_customer(tmp_path, 
     assert counts == [3]  # G1's three messages; G2 is not derived again
 
 
+def test_conversions_are_derived_again_from_the_earliest_changed_session_or_re_sent_order(tmp_path, monkeypatch):
+    # e#1 (the 10th) and f#1 (the 26th) each credited by an order; c#1 (the 20th) by o1, which the second night
+    # re-sends paid on the 27th instead: it now credits c#2, though nothing new names c. A message joins d#1 (derived
+    # again from 10:00 on): o4, paid after, credits it; f's new message re-derives f#2 (12:00 on), so o6, paid the
+    # 26th, is not derived again and keeps f#1. The night reads the conversions of the day before o1's first payment
+    # on, not e's.
+    nights = [tmp_path / "night1", tmp_path / "night2"]
+    header = ["order_id", "shop_id", "customer_id", "created_at", "paid_at", "amount"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "e", "customer", "2026-11-10 10:00:00"), msg("2", "e", "agent", "2026-11-10 10:01:00", agent="a1"),
+        msg("3", "c", "customer", "2026-11-20 10:00:00"), msg("4", "c", "agent", "2026-11-20 10:01:00", agent="a1"),
+        msg("5", "f", "customer", "2026-11-26 10:00:00"), msg("6", "f", "agent", "2026-11-26 10:01:00", agent="a1"),
+        msg("7", "c", "customer", "2026-11-27 09:00:00"), msg("8", "c", "agent", "2026-11-27 09:01:00", agent="a1"),
+        msg("9", "d", "customer", "2026-11-27 10:00:00"), msg("10", "d", "agent", "2026-11-27 10:01:00", agent="a2"),
+        msg("11", "f", "customer", "2026-11-27 12:00:00")])
+    write_csv(nights[0] / "orders_1.csv", header, [
+        ("o5", "S1", "e", "2026-11-10 10:20:00", "2026-11-10 10:30:00", "5"),
+        ("o1", "S1", "c", "2026-11-20 10:50:00", "2026-11-20 11:00:00", "10"),
+        ("o6", "S1", "f", "2026-11-26 10:20:00", "2026-11-26 10:30:00", "6"),
+        ("o2", "S1", "d", "2026-11-27 10:20:00", "2026-11-27 10:30:00", "20")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("12", "d", "customer", "2026-11-27 10:20:00"), msg("13", "f", "customer", "2026-11-27 12:10:00")])
+    write_csv(nights[1] / "orders_2.csv", header, [
+        ("o1", "S1", "c", "2026-11-20 10:50:00", "2026-11-27 09:30:00", "10"),
+        ("o4", "S1", "d", "2026-11-27 10:35:00", "2026-11-27 10:40:00", "40")])
+    reads, read_sql = [], compute.generation.read_sql
+
+    def recording(lake, manifest, table, days=None):
+        if table == "conversions":
+            reads.append(None if days is None else sorted(str(d) for d in days))
+        return read_sql(lake, manifest, table, days)
+
+    monkeypatch.setattr(compute.generation, "read_sql", recording)
+    nightly, full = nightly_and_full(tmp_path, nights, Config(), max_days=None)
+    a = tables(nightly)
+    same(a, tables(full))
+    assert [(c[0], c[5]) for c in a["conversions"]] == [
+        ("o1", "c#2"), ("o2", "d#1"), ("o4", "d#1"), ("o5", "e#1"), ("o6", "f#1")]
+    # the previous conversions derived again; no read of every day's
+    assert ["2026-11-20", "2026-11-26", "2026-11-27"] in reads
+    assert reads and all(days is not None and "2026-11-10" not in days for days in reads), reads
+
+
 def test_a_re_sent_complaint_rewrites_its_days_facts_not_its_sessions(tmp_path):
     """A complaint of the 25th re-sent on the 26th, resolved now: the 25th's facts are computed again, but its
     sessions, turns and response-time histograms did not change, so their files are kept, and its medians are not
