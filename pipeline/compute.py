@@ -603,7 +603,6 @@ def _changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
     # no calendar of the lake, but its periods' rows must go.
     con.execute("CREATE SCHEMA scope_calendar")
     con.execute("CREATE VIEW scope_calendar.kpi_facts AS SELECT d AS on_date FROM scope_days")
-    con.execute("CREATE VIEW scope_calendar.orders AS SELECT CAST(NULL AS TIMESTAMP) AS paid_at WHERE false")
     sqlfiles.in_schema(con, "scope_calendar", lambda: sqlfiles.build(con, "calendar"))
     con.execute("""CREATE TABLE changed_periods AS
         SELECT DISTINCT grain, period FROM scope_calendar.calendar

@@ -1,10 +1,9 @@
--- calendar: each local date that holds a fact, in each grain's period (SPEC §3).
+-- calendar: each local date that holds a fact, in each grain's period (SPEC §3). The days orders were paid on are
+-- among them: each holds its sales (kpi_facts_sales).
 -- Grain: (on_date, grain). period_end is the first date after the period.
 -- ISO weeks start on Monday; the ISO year and week number are those of the week's Thursday.
 WITH dates AS (
     SELECT DISTINCT on_date FROM kpi_facts
-    UNION
-    SELECT DISTINCT CAST(paid_at AS DATE) FROM orders WHERE paid_at IS NOT NULL
 ),
 weeks AS (
     SELECT

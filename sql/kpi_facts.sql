@@ -17,6 +17,8 @@ WITH facts AS (
     SELECT * FROM kpi_facts_disputes
     UNION ALL
     SELECT * FROM kpi_facts_bot_answers
+    UNION ALL
+    SELECT * FROM kpi_facts_sales
 )
 SELECT kpi, clock, shop_id, agent_id, on_date, sum(numerator) AS numerator, sum(denominator) AS denominator
 FROM facts

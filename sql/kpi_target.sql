@@ -1,17 +1,13 @@
--- kpi_target: target achievement (目标达成率, SPEC §4): sales of orders paid in the period over the target set for
--- that shop and period label. Grain: one row per target (shop_id, period); a missing target gives no row.
+-- kpi_target: target achievement (目标达成率, SPEC §4): sales of orders paid in the period (the day sums of
+-- kpi_facts_sales) over the target set for that shop and period label.
+-- Grain: one row per target (shop_id, period); a missing target gives no row.
 -- Emitted only when orders have ever been ingested.
-WITH daily_sales AS (
-    SELECT shop_id, CAST(paid_at AS DATE) AS paid_on, sum(amount) AS sales
-    FROM orders
-    WHERE paid_at IS NOT NULL
-    GROUP BY shop_id, CAST(paid_at AS DATE)
-),
-sales AS (
-    SELECT d.shop_id, c.grain, c.period, sum(d.sales) AS sales
-    FROM daily_sales AS d
-    JOIN calendar AS c ON c.on_date = d.paid_on
-    GROUP BY d.shop_id, c.grain, c.period
+WITH sales AS (
+    SELECT f.shop_id, c.grain, c.period, sum(f.numerator) AS sales
+    FROM kpi_facts AS f
+    JOIN calendar AS c ON c.on_date = f.on_date
+    WHERE f.kpi = 'target_achievement_rate'
+    GROUP BY f.shop_id, c.grain, c.period
 )
 SELECT
     t.grain, t.period, t.period_start,

@@ -14,9 +14,11 @@ span_days AS (
     JOIN spans AS s ON d.on_date BETWEEN s.first_day AND s.last_day
 ),
 placed AS (
+    -- a target's sales are summed per target, by kpi_target
     SELECT f.kpi, f.clock, f.shop_id, f.agent_id, f.numerator, f.denominator, d.span_no
     FROM kpi_facts AS f
     JOIN span_days AS d ON d.on_date = f.on_date
+    WHERE f.kpi <> 'target_achievement_rate'
 ),
 shop_spans AS (
     SELECT span_no, shop_id, max(CASE WHEN kpi = 'dispute_count' THEN 1 ELSE 0 END) AS had_disputes

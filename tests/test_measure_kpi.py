@@ -77,6 +77,21 @@ def test_target_boundaries(built):
     assert b.kpi("target_achievement_rate", shop="S3")["2026-11-27"][3] == "AAAA"
 
 
+def test_sales_fall_in_the_month_of_their_payment_day_and_an_order_without_amount_adds_nothing(built):
+    # Sales are summed per payment day (kpi_facts_sales) and the days per period: 23:59:59 on the 30th is November's,
+    # a second later December's. An order without amount adds 0 (and its day is in the calendar).
+    orders = [("o1", "S1", "c1", "2026-11-30 20:00:00", "2026-11-30 23:59:59", "10.00", "交易成功"),
+              ("o2", "S1", "c2", "2026-11-30 20:00:00", "2026-12-01 00:00:00", "5.00", "交易成功"),
+              ("o3", "S1", "c3", "2026-11-29 20:00:00", "2026-11-29 21:00:00", "", "交易成功"),
+              ("o4", "S1", "c4", "2026-11-29 20:00:00", "", "7.00", "待付款")]
+    targets = [("S1", "2026-11", "100"), ("S1", "2026-12", "10"), ("S1", "2026-11-29", "1")]
+    b = built(orders=orders, targets=targets)
+    assert b.kpi("target_achievement_rate", "month") == {"2026-11": (10.0, 10.0, 100.0, "below", False),
+                                                         "2026-12": (50.0, 5.0, 10.0, "below", False)}
+    assert b.kpi("target_achievement_rate", "day") == {"2026-11-29": (0.0, 0.0, 1.0, "below", False)}
+    assert b.query("SELECT count(*) FROM kpi WHERE kpi <> 'target_achievement_rate'") == [(0,)]
+
+
 def test_targets_without_orders_ever_give_no_target_rows(built):
     b = built(targets=[("S1", "2026-11", "100")])
     assert b.kpi("target_achievement_rate", "month") == {}

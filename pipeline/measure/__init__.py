@@ -6,7 +6,8 @@ import duckdb
 from .. import sqlfiles
 
 FACT_FAMILIES = ("kpi_facts_service", "kpi_facts_ratings", "kpi_facts_complaints", "kpi_facts_reviews",
-                 "kpi_facts_feedback", "kpi_facts_refunds", "kpi_facts_disputes", "kpi_facts_bot_answers")
+                 "kpi_facts_feedback", "kpi_facts_refunds", "kpi_facts_disputes", "kpi_facts_bot_answers",
+                 "kpi_facts_sales")
 DAY_STEPS = ("response_times", *FACT_FAMILIES, "kpi_facts", "kpi_histograms")
 # The day histograms summed per month: stored too, so that an increment adds its changed days to their months
 # instead of summing every day of a month again.
