@@ -629,12 +629,20 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
     listed = ", ".join(f"DATE '{d}'" for d in histogram_days) or "NULL"
     con.execute(f"""CREATE TABLE distributed_periods AS
         SELECT DISTINCT grain, period FROM scope_calendar.calendar WHERE on_date IN ({listed})""")
-    was = generation.read_sql(lake, manifest, "kpi_histograms", histogram_days)
+    # A day with no histograms before (the night's new day) changed every shop it has rows of; the others are
+    # compared with their files.
+    stored = (manifest.derived or {}).get("tables", {}).get("kpi_histograms", {})
+    compared = [d for d in histogram_days if d in stored]
+    was = generation.read_sql(lake, manifest, "kpi_histograms", compared) if compared else None
     was = was or "SELECT * FROM written_kpi_histograms WHERE false"
+    now = "(SELECT * FROM written_kpi_histograms WHERE on_date IN ({}))".format(
+        ", ".join(f"DATE '{d}'" for d in compared) or "NULL")
+    new_days = ", ".join(f"DATE '{d}'" for d in histogram_days if d not in stored) or "NULL"
     con.execute(f"""CREATE TABLE changed_shops AS
         SELECT DISTINCT shop_id FROM (
-            (SELECT * FROM written_kpi_histograms EXCEPT SELECT * FROM ({was}) AS w)
-            UNION ALL (SELECT * FROM ({was}) AS w EXCEPT SELECT * FROM written_kpi_histograms)
+            (SELECT * FROM {now} AS n EXCEPT SELECT * FROM ({was}) AS w)
+            UNION ALL (SELECT * FROM ({was}) AS w EXCEPT SELECT * FROM {now} AS n)
+            UNION ALL (SELECT * FROM written_kpi_histograms WHERE on_date IN ({new_days}))
         ) AS differ""")
     con.execute("CREATE VIEW prev_kpi_distributions AS "
                 f"{generation.read_sql(lake, manifest, 'kpi_distributions', periods)}")
