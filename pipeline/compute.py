@@ -487,13 +487,13 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
     (earliest,) = con.execute("SELECT CAST(min(from_at) AS VARCHAR) FROM conversion_scope").fetchone()
     # as a constant too: the orders parts and row groups paid wholly before it are skipped by their statistics
     after = f" AND o.paid_at >= TIMESTAMP '{earliest}'" if earliest is not None else ""
-    night = ", ".join(str(s) for s in sorted(added)) or "NULL"
+    tonight = f"o._seq IN ({', '.join(str(s) for s in sorted(added))})" if added else "false"
     con.execute(f"""CREATE VIEW delta_all.orders AS
         SELECT o.* FROM main.orders AS o
         SEMI JOIN conversion_scope AS c
             ON c.shop_id = o.shop_id AND c.customer_id = o.customer_id AND o.paid_at >= c.from_at
-        WHERE o._seq NOT IN ({night}){after}
-        UNION ALL SELECT o.* FROM main.orders AS o WHERE o._seq IN ({night})""")
+        WHERE NOT ({tonight}){after}
+        UNION ALL SELECT o.* FROM main.orders AS o WHERE {tonight}""")
     sqlfiles.in_schema(con, "delta_all", lambda: sqlfiles.build(con, "conversions", params(config)))
 
 
