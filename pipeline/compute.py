@@ -2,8 +2,8 @@
 
 A computation is either full (every table from every file) or an increment over the files landed since the last
 one. An increment derives again only the sessions new messages can change (an exported session whole; a cut
-conversation from its last session on, seeded with what came before it) and the conversions of the conversations
-(shop, customer) that new messages or orders touch; finds the days whose sessions, turns, conversions or dated
+conversation from its last session on, seeded with what came before it) and the conversions those sessions and
+the new orders can change; finds the days whose sessions, turns, conversions or dated
 events (ratings, complaints, reviews, paid orders, refunds, disputes, feedback, audited bot replies) changed;
 recomputes the day sums of the KPI facts and the day histograms of response times of those days; and computes the
 KPI rows of the periods holding a changed day or a provisional row from the day sums, their percentiles where a
