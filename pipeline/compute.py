@@ -353,9 +353,9 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
     new message on, seeded with everything before, when that message comes more than both session_gap and
     late_reply_window after the conversation's last one (it opens a session that nothing before can join); whole,
     when a new message is earlier than the start of its last session. Tables left: was_sessions (the previous
-    sessions of the touched conversations and sessions), redone_sessions (those of them derived again),
-    scope_conversations (the conversations touched), night_orders (every version of the night's orders) and
-    conversion_scope (per touched conversation, the earliest start of a session derived again, before or now: the
+    sessions of the touched conversations, those of the night's messages and orders and those whose exported
+    session with new messages named them before, and of those sessions), redone_sessions (those of them derived
+    again), night_orders (every version of the night's orders) and conversion_scope (per touched conversation, the earliest start of a session derived again, before or now: the
     orders paid from then on and the night's are the ones whose conversions are derived again)."""
     conversation = "shop_id, customer_id"
     no_conversation = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS VARCHAR) AS customer_id"
@@ -375,23 +375,23 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
     new_orders = _scan(_parts(lake, manifest, added, "orders"), "order_id", "CAST(NULL AS VARCHAR) AS order_id")
     # every version of the night's orders: a re-sent order may name another customer or payment than before
     con.execute(f"CREATE TABLE night_orders AS SELECT o.* FROM ({every_order}) AS o WHERE o.order_id IN ({new_orders})")
-    # An exported session's rows before may name another customer than its new messages.
-    con.execute("""CREATE TABLE given_before AS SELECT p.shop_id, p.customer_id FROM prev_sessions p
-        WHERE p.session_no IS NULL
-          AND EXISTS (SELECT 1 FROM new_given g WHERE g.shop_id = p.shop_id AND g.session_id = p.session_id)""")
-    con.execute(f"""
-        CREATE TABLE scope_conversations AS
-        SELECT DISTINCT shop_id, customer_id FROM (
-            SELECT {conversation} FROM new_messages
-            UNION ALL
-            SELECT {conversation} FROM night_orders
-            UNION ALL
-            SELECT {conversation} FROM given_before
-        ) AS touched
-    """)
-    con.execute("DROP TABLE new_messages; DROP TABLE given_before")
-    con.execute("""CREATE TABLE was_sessions AS SELECT * FROM prev_sessions p WHERE EXISTS (
-        SELECT 1 FROM scope_conversations c WHERE c.shop_id = p.shop_id AND c.customer_id = p.customer_id)""")
+    con.execute(f"""CREATE TABLE scope_conversations AS SELECT DISTINCT shop_id, customer_id FROM (
+        SELECT {conversation} FROM new_messages UNION ALL SELECT {conversation} FROM night_orders) AS touched""")
+    con.execute("DROP TABLE new_messages")
+    # An exported session's rows before may name another customer than its new messages: that conversation is
+    # touched too. One scan of the previous sessions finds both; a second reads the rest of such a conversation's
+    # sessions, when there is one.
+    in_conversations = ("EXISTS (SELECT 1 FROM {c} c WHERE c.shop_id = p.shop_id AND c.customer_id = p.customer_id)")
+    given_again = ("(p.session_no IS NULL AND EXISTS (SELECT 1 FROM new_given g "
+                   "WHERE g.shop_id = p.shop_id AND g.session_id = p.session_id))")
+    con.execute(f"""CREATE TABLE was_sessions AS SELECT * FROM prev_sessions p
+        WHERE {in_conversations.format(c='scope_conversations')} OR {given_again}""")
+    con.execute(f"""CREATE TABLE given_before AS SELECT DISTINCT p.shop_id, p.customer_id FROM was_sessions p
+        WHERE {given_again} AND NOT {in_conversations.format(c='scope_conversations')}""")
+    if con.execute("SELECT count(*) FROM given_before").fetchone()[0]:
+        con.execute(f"""INSERT INTO was_sessions SELECT * FROM prev_sessions p
+            WHERE {in_conversations.format(c='given_before')} AND NOT {given_again}""")
+    con.execute("DROP TABLE given_before; DROP TABLE scope_conversations")
     certain_gap_us = round(max(config.session_gap, config.late_reply_window).total_seconds() * 1_000_000)
     con.execute(f"""
         CREATE TABLE scope_given AS

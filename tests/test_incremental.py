@@ -565,6 +565,22 @@ def test_conversions_are_derived_again_from_the_earliest_changed_session_or_re_s
     assert reads and all(days is not None and "2026-11-10" not in days for days in reads), reads
 
 
+def test_an_exported_session_taken_by_another_customer_leaves_its_order_to_an_earlier_session(tmp_path, monkeypatch):
+    # x's order o1 was credited to the exported session G1 (10:00), x's latest inquiry. A new message of G1 names a,
+    # who takes the session: o1 now credits x#1 (09:00), a session the night's files never name, which the night
+    # reads back only through G1's customer before.
+    inboxes = two_nights(tmp_path, [msg("1", "x", "customer", "2026-11-27 09:00:00"),
+                                    msg("2", "x", "agent", "2026-11-27 09:01:00", agent="a1"),
+                                    msg("3", "x", "customer", "2026-11-27 10:00:00", session="G1"),
+                                    msg("4", "x", "agent", "2026-11-27 10:01:00", agent="a1", session="G1")],
+                         [msg("5", "a", "customer", "2026-11-27 10:10:00", session="G1")],
+                         orders=[("o1", "S1", "x", "2026-11-27 10:20:00", "2026-11-27 10:30:00", "5")])
+    a, counts = nights_and_derived_again(tmp_path, monkeypatch, inboxes)
+    assert session_rows(a) == {"G1": ("a", 3, True, None), "x#1": ("x", 2, True, 1)}
+    assert [(c[0], c[5]) for c in a["conversions"]] == [("o1", "x#1")]
+    assert counts == [3]  # G1's messages; x#1 is not derived again
+
+
 def test_a_re_sent_complaint_rewrites_its_days_facts_not_its_sessions(tmp_path):
     """A complaint of the 25th re-sent on the 26th, resolved now: the 25th's facts are computed again, but its
     sessions, turns and response-time histograms did not change, so their files are kept, and its medians are not
