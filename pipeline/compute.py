@@ -38,7 +38,7 @@ from .schemas.validate import validate_parquet
 
 DERIVED_ROWS = ("sessions", "turns", "conversions")
 DAY_SUMS = ("kpi_facts", "kpi_histograms")
-MONTH_SUMS = ("kpi_month_histograms",)
+MONTH_SUMS = ("kpi_month_histograms", "kpi_month_facts")
 SEEDS = {"shop_id": pl.String, "customer_id": pl.String, "sessions_before": pl.Int64,
          "last_customer_at": pl.Datetime("us"), "last_agent_at": pl.Datetime("us")}
 DERIVED = (*DERIVED_ROWS, *DAY_SUMS, *MONTH_SUMS)
@@ -159,10 +159,12 @@ def compute(lake: Lake, manifest: Manifest, config: Config, thresholds: pl.DataF
             if days is None:
                 period_inputs(con)
             else:
-                period_inputs(con, ("calendar",))
+                _calendar_of_dates(con, manifest)
                 _seen(con, lake, manifest, added)
             seen = con.execute("SELECT CAST(seen_until AS VARCHAR) FROM seen").fetchall()[0][0]
             periods = None if days is None else _changed_periods(con, lake, manifest, seen)
+            if days is not None:
+                _facts_of_days(con, lake, manifest, periods)
             if periods is None:
                 if days is not None:
                     tables = writing.result()  # before the month sums it reads are replaced
@@ -224,7 +226,8 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
                added: set[int]) -> tuple[list[date], dict[str, set[str]]]:
     """Fill sessions, turns, conversions and kpi_facts with exactly the rows of the days that changed (scoped.* the
     day sums); return those days and, per day table, the days whose rows differ (the files to write)."""
-    for table in ("sessions", *DAY_SUMS, *MONTH_SUMS):  # the turns and conversions are read for some days only
+    # the turns, conversions and day sums are read for some days only
+    for table in ("sessions", "kpi_histograms", *MONTH_SUMS):
         con.execute(f"CREATE VIEW prev_{table} AS {generation.read_sql(lake, manifest, table)}")
     _scope_history(con, lake, manifest, config, added)
     redone = ("EXISTS (SELECT 1 FROM redone_sessions r "
@@ -311,13 +314,56 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     con.execute("DROP SCHEMA delta_all CASCADE; DROP SCHEMA delta CASCADE")
     con.execute("DROP TABLE was_sessions; DROP TABLE was_redone; DROP TABLE was_turns; DROP TABLE was_conversions; "
                 "DROP TABLE night_orders; DROP TABLE conversion_scope")
-    # The roll-up sums every day of a changed period's facts; its percentiles read the histograms of the days and
-    # months they need (_roll_up_changed_periods), the changed months from here.
-    con.execute("""CREATE TABLE kpi_facts AS
-        SELECT * FROM prev_kpi_facts WHERE on_date NOT IN (SELECT d FROM scope_days)
-        UNION ALL SELECT * FROM scoped.kpi_facts""")
+    # The day sums of every day of the changed days' months (the days and weeks the roll-up needs besides are added
+    # by _facts_of_days), and those months' sums again; the percentiles read the histograms of the days and months
+    # they need (_roll_up_changed_periods), the changed months from here.
+    months = sorted({d.replace(day=1) for d in days})
+    month_days = [d for d in _stored(manifest, "kpi_facts")
+                  if date.fromisoformat(d).replace(day=1) in months and d not in written["kpi_facts"]]
+    prev = generation.read_sql(lake, manifest, "kpi_facts", month_days) if month_days else None
+    con.execute("CREATE TABLE kpi_facts AS SELECT * FROM scoped.kpi_facts"
+                + (f" UNION ALL SELECT * FROM ({prev}) AS p" if prev else ""))
+    measure_months(con, ("kpi_month_facts",))
+    written["kpi_month_facts"] = {m.isoformat() for m in months}
+    # every other month as it was: the roll-up of a quarter or a year reads them
+    con.execute(f"""INSERT INTO kpi_month_facts SELECT * FROM prev_kpi_month_facts
+        WHERE month_start NOT IN ({", ".join(f"DATE '{m}'" for m in months) or "NULL"})""")
     written["kpi_month_histograms"] = _month_sums(con, lake, manifest, sorted(written["kpi_histograms"]))
     return days, written
+
+
+def _stored(manifest: Manifest, table: str) -> list[str]:
+    """The keys (days, months or periods) of a partitioned table's current files."""
+    return sorted(d for d in (manifest.derived or {}).get("tables", {}).get(table, {}) if d)
+
+
+def _calendar_of_dates(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
+    """An increment's calendar, by sql/calendar.sql over the dates that hold a fact: the days with a kpi_facts file
+    before, but the changed days, and the changed days that hold one now (every day's facts are not loaded)."""
+    con.execute("CREATE SCHEMA fact_dates")
+    kept = ", ".join(f"(DATE '{d}')" for d in _stored(manifest, "kpi_facts"))
+    con.execute(f"""CREATE VIEW fact_dates.kpi_facts AS
+        SELECT d.on_date FROM {f"(VALUES {kept}) AS d(on_date)" if kept else "(SELECT NULL::DATE AS on_date WHERE false) AS d"}
+        WHERE d.on_date NOT IN (SELECT d FROM scope_days)
+        UNION ALL SELECT DISTINCT on_date FROM scoped.kpi_facts""")
+    sqlfiles.in_schema(con, "fact_dates", lambda: sqlfiles.build(con, "calendar"))
+    con.execute("CREATE TABLE calendar AS SELECT * FROM fact_dates.calendar")
+    con.execute("DROP SCHEMA fact_dates CASCADE")
+
+
+def _facts_of_days(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, periods: list[str] | None) -> None:
+    """Add to kpi_facts (the changed days' months) the day sums of the other days of the changed days and weeks
+    (`periods`, their files' keys; None: every period, so every day), which the roll-up sums."""
+    if periods is None:
+        wanted = "SELECT DISTINCT on_date FROM calendar"
+    else:
+        listed = ", ".join(f"'{p}'" for p in periods if p.startswith(("day_", "week_"))) or "NULL"
+        wanted = f"SELECT DISTINCT on_date FROM calendar WHERE {BY_PERIOD['kpi']} IN ({listed})"
+    loaded = {str(d) for (d,) in con.execute("SELECT DISTINCT on_date FROM kpi_facts").fetchall()}
+    stored = set(_stored(manifest, "kpi_facts"))
+    extra = sorted(str(d) for (d,) in con.execute(wanted).fetchall() if str(d) not in loaded and str(d) in stored)
+    if extra:
+        con.execute(f"INSERT INTO kpi_facts SELECT * FROM ({generation.read_sql(lake, manifest, 'kpi_facts', extra)})")
 
 
 def _month_sums(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, histogram_days: list[str]) -> set[str]:
@@ -336,7 +382,7 @@ def _month_sums(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, 
         UNION ALL
         SELECT family, clock, shop_id, agent_id, on_date, seconds, -observations
         FROM ({generation.read_sql(lake, manifest, 'kpi_histograms', histogram_days)}) AS w""")
-    sqlfiles.in_schema(con, "month_sums", lambda: measure_months(con))
+    sqlfiles.in_schema(con, "month_sums", lambda: measure_months(con, ("kpi_month_histograms",)))
     con.execute("CREATE TABLE kpi_month_histograms AS SELECT * FROM month_sums.kpi_month_histograms")
     con.execute("DROP SCHEMA month_sums CASCADE")
     return set(months)

@@ -103,20 +103,35 @@ class Kpi(pa.DataFrameModel):
         return data.lazyframe.select((pl.col("band") == "no_data") == pl.col("value").is_null())
 
 
-class KpiFacts(pa.DataFrameModel):
-    """kpi_facts: the day sums of every additive KPI's facts (sql/kpi_facts.sql)."""
+class _FactSums(pa.DataFrameModel):
+    """Sums of every additive KPI's facts (sql/kpi_facts.sql)."""
 
     kpi: str = pa.Field(isin=KPIS)
     clock: str = pa.Field(isin=list(CLOCKS))
     shop_id: str
     agent_id: str = pa.Field(nullable=True)
-    on_date: pl.Date
     numerator: pl.Float64 = pa.Field(ge=0)
-    denominator: pl.Float64 = pa.Field(nullable=True, ge=0)  # null for dispute_count
+    denominator: pl.Float64 = pa.Field(nullable=True, ge=0)  # null for dispute_count and a day's sales
+
+
+class KpiFacts(_FactSums):
+    """kpi_facts: the sums per day."""
+
+    on_date: pl.Date
 
     class Config:
         strict = True
         unique = ["kpi", "clock", "shop_id", "agent_id", "on_date"]
+
+
+class KpiMonthFacts(_FactSums):
+    """kpi_month_facts: the day sums summed per calendar month (sql/kpi_month_facts.sql)."""
+
+    month_start: pl.Date
+
+    class Config:
+        strict = True
+        unique = ["kpi", "clock", "shop_id", "agent_id", "month_start"]
 
 
 class _ResponseTimeCounts(pa.DataFrameModel):

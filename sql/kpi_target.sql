@@ -1,13 +1,25 @@
--- kpi_target: target achievement (目标达成率, SPEC §4): sales of orders paid in the period (the day sums of
--- kpi_facts_sales) over the target set for that shop and period label.
+-- kpi_target: target achievement (目标达成率, SPEC §4): sales of orders paid in the period (kpi_facts_sales: the
+-- day sums for days and weeks, the month sums of kpi_month_facts for months, quarters and years) over the target set
+-- for that shop and period label.
 -- Grain: one row per target (shop_id, period); a missing target gives no row.
 -- Emitted only when orders have ever been ingested.
-WITH sales AS (
+WITH period_months AS (
+    SELECT DISTINCT grain, period, CAST(date_trunc('month', on_date) AS DATE) AS month_start
+    FROM calendar
+    WHERE grain IN ('month', 'quarter', 'year')
+),
+sales AS (
     SELECT f.shop_id, c.grain, c.period, sum(f.numerator) AS sales
     FROM kpi_facts AS f
-    JOIN calendar AS c ON c.on_date = f.on_date
+    JOIN calendar AS c ON c.on_date = f.on_date AND c.grain IN ('day', 'week')
     WHERE f.kpi = 'target_achievement_rate'
     GROUP BY f.shop_id, c.grain, c.period
+    UNION ALL
+    SELECT f.shop_id, m.grain, m.period, sum(f.numerator)
+    FROM kpi_month_facts AS f
+    JOIN period_months AS m ON m.month_start = f.month_start
+    WHERE f.kpi = 'target_achievement_rate'
+    GROUP BY f.shop_id, m.grain, m.period
 )
 SELECT
     t.grain, t.period, t.period_start,

@@ -45,7 +45,7 @@ def tables(lake: Lake) -> dict[str, list[tuple]]:
     manifest = lake.manifest()
     con = duckdb.connect()
     try:
-        for table in ("kpi_facts", "kpi_histograms", "kpi_month_histograms", "kpi_distributions"):
+        for table in ("kpi_facts", "kpi_month_facts", "kpi_histograms", "kpi_month_histograms", "kpi_distributions"):
             out[table] = con.execute(f"SELECT * FROM ({read_sql(lake, manifest, table)}) ORDER BY ALL").fetchall()
     finally:
         con.close()
@@ -579,6 +579,34 @@ def test_an_exported_session_taken_by_another_customer_leaves_its_order_to_an_ea
     assert session_rows(a) == {"G1": ("a", 3, True, None), "x#1": ("x", 2, True, 1)}
     assert [(c[0], c[5]) for c in a["conversions"]] == [("o1", "x#1")]
     assert counts == [3]  # G1's messages; x#1 is not derived again
+
+
+def test_a_night_reads_the_day_sums_of_its_months_and_weeks_and_the_other_months_sums(tmp_path, monkeypatch):
+    # October's and November's sessions, then a night of the 27th: the quarter and the year are summed from October's
+    # month sums as stored and November's again, from November's days; no day of October is read.
+    nights = [tmp_path / "night1", tmp_path / "night2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-10-10 10:00:00"), msg("2", "c", "agent", "2026-10-10 10:00:20", agent="a1"),
+        msg("3", "d", "customer", "2026-10-30 10:00:00"), msg("4", "d", "agent", "2026-10-30 10:00:40", agent="a1"),
+        msg("5", "c", "customer", "2026-11-20 10:00:00"), msg("6", "c", "agent", "2026-11-20 10:01:00", agent="a2")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("7", "e", "customer", "2026-11-27 10:00:00"), msg("8", "e", "agent", "2026-11-27 10:00:30", agent="a2")])
+    reads, read_sql = [], compute.generation.read_sql
+
+    def recording(lake, manifest, table, days=None):
+        if table == "kpi_facts":
+            reads.append(None if days is None else sorted(str(d) for d in days))
+        return read_sql(lake, manifest, table, days)
+
+    monkeypatch.setattr(compute.generation, "read_sql", recording)
+    nightly, full = nightly_and_full(tmp_path, nights, Config(), max_days=None)
+    a = tables(nightly)
+    same(a, tables(full))
+    assert reads == [["2026-11-20"]]  # the other day of November; the 27th is new
+    months = {(r[4].isoformat(), r[3]): r[5:] for r in a["kpi_month_facts"] if r[0] == "frt_seconds"}
+    assert months == {("2026-10-01", "a1"): (60.0, 2.0), ("2026-11-01", "a2"): (90.0, 2.0)}  # seconds, first replies
+    frt = {(k[0], k[1]): k[6] for k in a["kpi"] if k[5] == "frt_seconds" and k[4] is None}
+    assert frt[("quarter", "2026-Q4")] == frt[("year", "2026")] == 37.5  # (20 + 40 + 60 + 30) / 4
 
 
 def test_a_re_sent_complaint_rewrites_its_days_facts_not_its_sessions(tmp_path):

@@ -9,9 +9,10 @@ FACT_FAMILIES = ("kpi_facts_service", "kpi_facts_ratings", "kpi_facts_complaints
                  "kpi_facts_feedback", "kpi_facts_refunds", "kpi_facts_disputes", "kpi_facts_bot_answers",
                  "kpi_facts_sales")
 DAY_STEPS = ("response_times", *FACT_FAMILIES, "kpi_facts", "kpi_histograms")
-# The day histograms summed per month: stored too, so that an increment adds its changed days to their months
-# instead of summing every day of a month again.
-MONTH_STEPS = ("kpi_month_histograms",)
+# The day histograms and the day sums summed per month: stored too, so that an increment adds its changed days to
+# their months instead of summing every day of a month again (the histograms), and a roll-up of a year sums twelve
+# months (both).
+MONTH_STEPS = ("kpi_month_histograms", "kpi_month_facts")
 # What every grain's values need besides the day sums: the periods of each date, and the latest time seen.
 PERIOD_INPUTS = ("calendar", "seen")
 PERIOD_STEPS = ("kpi_target", "period_spans", "kpi_values", "kpi_distributions")
@@ -27,9 +28,10 @@ def measure_days(con: duckdb.DuckDBPyConnection) -> None:
         sqlfiles.build(con, step, view=step in VIEWS)
 
 
-def measure_months(con: duckdb.DuckDBPyConnection) -> None:
-    """kpi_month_histograms: the month sums of the day histograms."""
-    for step in MONTH_STEPS:
+def measure_months(con: duckdb.DuckDBPyConnection, steps: tuple[str, ...] = MONTH_STEPS) -> None:
+    """kpi_month_histograms and kpi_month_facts: the month sums of the day histograms and of the day sums. (`steps`:
+    some of them.)"""
+    for step in steps:
         sqlfiles.build(con, step)
 
 

@@ -27,6 +27,7 @@ BY_DAY = {
     "kpi_facts": "on_date",
     "kpi_histograms": "on_date",
     "kpi_month_histograms": "month_start",  # a file per month, keyed by its first day
+    "kpi_month_facts": "month_start",
 }
 # table → the expression of the period a row belongs to (its file's key in the manifest). The percentiles are kept
 # per period too, so that a night rewrites its periods' only, not every period the lake has.
@@ -35,7 +36,7 @@ PARTITIONED = {**BY_DAY, **BY_PERIOD}
 WHOLE = ("thresholds",)
 # Tables whose sql/ file groups by exactly their unique key (tests/test_publish_generation.py reads the files), and
 # whose written rows are that file's output: no key can repeat, and counting them would check nothing.
-GROUPED_BY_KEY = ("kpi_facts", "kpi_histograms", "kpi_month_histograms")
+GROUPED_BY_KEY = ("kpi_facts", "kpi_month_facts", "kpi_histograms", "kpi_month_histograms")
 PARTITION_FLUSH_ROWS = 10_000
 
 
