@@ -522,6 +522,19 @@ def test_an_exported_session_whose_new_message_names_another_customer(tmp_path, 
     assert counts == [3]  # G1's three messages; G2 is not derived again
 
 
+def reads_of(monkeypatch, table: str) -> list[list[str] | None]:
+    """Records the days of every read of a derived table's files (None: every day's)."""
+    reads, read_sql = [], compute.generation.read_sql
+
+    def recording(lake, manifest, name, days=None):
+        if name == table:
+            reads.append(None if days is None else sorted(str(d) for d in days))
+        return read_sql(lake, manifest, name, days)
+
+    monkeypatch.setattr(compute.generation, "read_sql", recording)
+    return reads
+
+
 def test_conversions_are_derived_again_from_the_earliest_changed_session_or_re_sent_order(tmp_path, monkeypatch):
     # e#1 (the 10th) and f#1 (the 26th) each credited by an order; c#1 (the 20th) by o1, which the second night
     # re-sends paid on the 27th instead: it now credits c#2, though nothing new names c. A message joins d#1 (derived
@@ -547,14 +560,7 @@ def test_conversions_are_derived_again_from_the_earliest_changed_session_or_re_s
     write_csv(nights[1] / "orders_2.csv", header, [
         ("o1", "S1", "c", "2026-11-20 10:50:00", "2026-11-27 09:30:00", "10"),
         ("o4", "S1", "d", "2026-11-27 10:35:00", "2026-11-27 10:40:00", "40")])
-    reads, read_sql = [], compute.generation.read_sql
-
-    def recording(lake, manifest, table, days=None):
-        if table == "conversions":
-            reads.append(None if days is None else sorted(str(d) for d in days))
-        return read_sql(lake, manifest, table, days)
-
-    monkeypatch.setattr(compute.generation, "read_sql", recording)
+    reads = reads_of(monkeypatch, "conversions")
     nightly, full = nightly_and_full(tmp_path, nights, Config(), max_days=None)
     a = tables(nightly)
     same(a, tables(full))
@@ -591,14 +597,7 @@ def test_a_night_reads_the_day_sums_of_its_months_and_weeks_and_the_other_months
         msg("5", "c", "customer", "2026-11-20 10:00:00"), msg("6", "c", "agent", "2026-11-20 10:01:00", agent="a2")])
     write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
         msg("7", "e", "customer", "2026-11-27 10:00:00"), msg("8", "e", "agent", "2026-11-27 10:00:30", agent="a2")])
-    reads, read_sql = [], compute.generation.read_sql
-
-    def recording(lake, manifest, table, days=None):
-        if table == "kpi_facts":
-            reads.append(None if days is None else sorted(str(d) for d in days))
-        return read_sql(lake, manifest, table, days)
-
-    monkeypatch.setattr(compute.generation, "read_sql", recording)
+    reads = reads_of(monkeypatch, "kpi_facts")
     nightly, full = nightly_and_full(tmp_path, nights, Config(), max_days=None)
     a = tables(nightly)
     same(a, tables(full))
