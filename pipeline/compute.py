@@ -326,8 +326,8 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     measure_months(con, ("kpi_month_facts",))
     written["kpi_month_facts"] = {m.isoformat() for m in months}
     # every other month as it was: the roll-up of a quarter or a year reads them
-    con.execute(f"""INSERT INTO kpi_month_facts SELECT * FROM prev_kpi_month_facts
-        WHERE month_start NOT IN ({", ".join(f"DATE '{m}'" for m in months) or "NULL"})""")
+    others = " WHERE month_start NOT IN (" + ", ".join(f"DATE '{m}'" for m in months) + ")" if months else ""
+    con.execute(f"INSERT INTO kpi_month_facts SELECT * FROM prev_kpi_month_facts{others}")
     written["kpi_month_histograms"] = _month_sums(con, lake, manifest, sorted(written["kpi_histograms"]))
     return days, written
 

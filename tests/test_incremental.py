@@ -210,6 +210,26 @@ def test_a_provisional_period_no_new_day_touches_becomes_final(tmp_path):
     assert kpi_row(a["kpi"], "2026-11-27", "inquiry_conversion_rate")[-2] is False  # provisional
 
 
+def test_a_night_that_changes_no_day_still_rolls_up_its_provisional_months_from_their_sums(tmp_path):
+    """The second night brings only an unpaid order, created on the 29th: no day's facts change, but the latest time
+    seen closes the conversion window of the 27th, and every period with a provisional row is computed again, the
+    month and longer from the month sums as stored."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-27 10:00:00"), msg("2", "c", "agent", "2026-11-27 10:00:30", agent="a1")])
+    write_csv(nights[0] / "orders_1.csv", ORDERS_HEADER, [("o1", "S1", "c", "2026-11-27 10:05:00",
+                                                           "2026-11-27 10:06:00", "10")])
+    write_csv(nights[1] / "orders_2.csv", ORDERS_HEADER, [("o2", "S1", "d", "2026-11-29 10:00:00", "", "20")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config(), max_days=None)
+    derived = nightly.manifest().derived
+    assert derived["recomputed_days"] == [] and "month_2026-11" in derived["recomputed_periods"], derived
+    a = tables(nightly)
+    same(a, tables(full))
+    rate = {k[:2]: k[6:9] + (k[10],) for k in a["kpi"] if k[4] is None and k[5] == "inquiry_conversion_rate"}
+    assert rate[("day", "2026-11-27")] == (100.0, 1.0, 1.0, False)  # its window closed
+    assert rate[("month", "2026-11")] == rate[("year", "2026")] == (100.0, 1.0, 1.0, True)  # open until 12-02
+
+
 def test_an_increment_keeps_the_files_of_periods_it_does_not_change(tmp_path):
     nights = [tmp_path / "n1", tmp_path / "n2"]
     write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
