@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LAKE ?= .lake
 
-.PHONY: run test bench clean venv
+.PHONY: run test bench bench-growth clean venv
 
 $(BIN)/cskpi: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: venv
 
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-growth: venv
+	$(BIN)/python -m bench.growth $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LAKE) build *.egg-info
