@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.run import BIN, HERE, Measure, inboxes, machine, repeated, timed, warm
@@ -60,12 +60,12 @@ def main() -> None:
     short, long = (night_on(d, args.shops, args.per_day, args.repeat) for d in sorted(args.days))
     lines = [
         "# What a longer lake costs a night", "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench-growth` on {machine()}; "
-        f"{args.shops} shops, about {args.per_day:,} messages a day.", "",
+        (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench-growth` on {machine()}; "
+         f"{args.shops} shops, about {args.per_day:,} messages a day."), "",
         "| step | wall s | peak RSS MiB | what |", "|---|---:|---:|---|",
         *[f"| {m.name} | {m.seconds:.1f} | {m.peak_mib:.0f} | {m.note} |" for m in (short, long)], "",
-        f"A lake {(max(args.days) - 1) / (min(args.days) - 1):.1f}x as long: its night takes "
-        f"{long.seconds / short.seconds:.2f}x as long ({long.seconds - short.seconds:+.1f} s).",
+        (f"A lake {(max(args.days) - 1) / (min(args.days) - 1):.1f}x as long: its night takes "
+         f"{long.seconds / short.seconds:.2f}x as long ({long.seconds - short.seconds:+.1f} s)."),
     ]
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
