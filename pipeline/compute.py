@@ -341,10 +341,10 @@ def _calendar_of_dates(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> No
     """An increment's calendar, by sql/calendar.sql over the dates that hold a fact: the days with a kpi_facts file
     before, but the changed days, and the changed days that hold one now (every day's facts are not loaded)."""
     con.execute("CREATE SCHEMA fact_dates")
-    kept = ", ".join(f"(DATE '{d}')" for d in _stored(manifest, "kpi_facts"))
+    stored = ", ".join(f"(DATE '{d}')" for d in _stored(manifest, "kpi_facts")) or "(CAST(NULL AS DATE))"
     con.execute(f"""CREATE VIEW fact_dates.kpi_facts AS
-        SELECT d.on_date FROM {f"(VALUES {kept}) AS d(on_date)" if kept else "(SELECT NULL::DATE AS on_date WHERE false) AS d"}
-        WHERE d.on_date NOT IN (SELECT d FROM scope_days)
+        SELECT d.on_date FROM (VALUES {stored}) AS d(on_date)
+        WHERE d.on_date IS NOT NULL AND d.on_date NOT IN (SELECT d FROM scope_days)
         UNION ALL SELECT DISTINCT on_date FROM scoped.kpi_facts""")
     sqlfiles.in_schema(con, "fact_dates", lambda: sqlfiles.build(con, "calendar"))
     con.execute("CREATE TABLE calendar AS SELECT * FROM fact_dates.calendar")
@@ -401,8 +401,9 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
     when a new message is earlier than the start of its last session. Tables left: was_sessions (the previous
     sessions of the touched conversations, those of the night's messages and orders and those whose exported
     session with new messages named them before, and of those sessions), redone_sessions (those of them derived
-    again), night_orders (every version of the night's orders) and conversion_scope (per touched conversation, the earliest start of a session derived again, before or now: the
-    orders paid from then on and the night's are the ones whose conversions are derived again)."""
+    again), night_orders (every version of the night's orders) and conversion_scope (per touched conversation, the
+    earliest start of a session derived again, before or now: the orders paid from then on and the night's are the
+    ones whose conversions are derived again)."""
     conversation = "shop_id, customer_id"
     no_conversation = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS VARCHAR) AS customer_id"
     new_messages = _scan(_parts(lake, manifest, added, "messages"),
@@ -427,7 +428,7 @@ def _scope_history(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
     # An exported session's rows before may name another customer than its new messages: that conversation is
     # touched too. One scan of the previous sessions finds both; a second reads the rest of such a conversation's
     # sessions, when there is one.
-    in_conversations = ("EXISTS (SELECT 1 FROM {c} c WHERE c.shop_id = p.shop_id AND c.customer_id = p.customer_id)")
+    in_conversations = "EXISTS (SELECT 1 FROM {c} c WHERE c.shop_id = p.shop_id AND c.customer_id = p.customer_id)"
     given_again = ("(p.session_no IS NULL AND EXISTS (SELECT 1 FROM new_given g "
                    "WHERE g.shop_id = p.shop_id AND g.session_id = p.session_id))")
     con.execute(f"""CREATE TABLE was_sessions AS SELECT * FROM prev_sessions p
@@ -551,8 +552,7 @@ def _was_conversions(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manif
     version of the night's orders."""
     (earliest,) = con.execute("""SELECT CAST(CAST(min(t) AS DATE) - INTERVAL 1 DAY AS DATE) FROM (
         SELECT from_at AS t FROM conversion_scope UNION ALL SELECT paid_at FROM night_orders) AS s""").fetchone()
-    stored = (manifest.derived or {}).get("tables", {}).get("conversions", {})
-    days = sorted(d for d in stored if d and earliest is not None and d >= earliest.isoformat())
+    days = [d for d in _stored(manifest, "conversions") if earliest is not None and d >= earliest.isoformat()]
     prev = generation.read_sql(lake, manifest, "conversions", days) if days else None
     if prev is None:
         con.execute("CREATE TABLE was_conversions AS SELECT * FROM delta_all.conversions WHERE false")
@@ -677,7 +677,7 @@ def _roll_up_changed_periods(con: duckdb.DuckDBPyConnection, lake: Lake, manifes
         SELECT DISTINCT grain, period FROM scope_calendar.calendar WHERE on_date IN ({listed})""")
     # A day with no histograms before (the night's new day) changed every shop it has rows of; the others are
     # compared with their files.
-    stored = (manifest.derived or {}).get("tables", {}).get("kpi_histograms", {})
+    stored = set(_stored(manifest, "kpi_histograms"))
     compared = [d for d in histogram_days if d in stored]
     was = generation.read_sql(lake, manifest, "kpi_histograms", compared) if compared else None
     was = was or "SELECT * FROM written_kpi_histograms WHERE false"
