@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -401,6 +402,14 @@ def test_the_same_file_twice_in_one_ingest_lands_once(tmp_path):
     assert [r.status for r in results] == ["landed", "seen"]
     assert query(lake, "SELECT count(*) FROM messages") == [(1,)]
     assert len(lake.manifest().files) == 1
+
+
+def test_the_manifest_records_each_file_s_sha256(tmp_path):
+    rows = [row("messages", message_id=f"m{i}", content="很长的消息 " * 40) for i in range(2000)]
+    path = kind_csv(tmp_path / "m.csv", "messages", rows)
+    assert path.stat().st_size > 256 * 1024  # more than one of file_digest's reads
+    lake, _ = ingest(tmp_path / "lake", [("messages", path)])
+    assert lake.manifest().files[0].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("ratio,bad,status", [
