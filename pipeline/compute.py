@@ -247,33 +247,51 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         "disputes": ("dispute_id", "opened_at"),
         "feedback": ("feedback_id", "received_at"),
     }
-    event_days = []
+    no_pair = "CAST(NULL AS VARCHAR) AS shop_id, CAST(NULL AS DATE) AS d"
+    event_pairs = []
     for kind, column in (("ratings", "rated_at"), ("reviews", "created_at"), ("bot_answers", "answered_at")):
-        event_days.append(_scan(_parts(lake, manifest, added, kind), f"CAST({column} AS DATE) AS d",
-                                "CAST(NULL AS DATE) AS d"))
+        event_pairs.append(_scan(_parts(lake, manifest, added, kind), f"shop_id, CAST({column} AS DATE) AS d",
+                                 no_pair))
     for kind, (key, column) in replaced.items():
         new_keys = _scan(_parts(lake, manifest, added, kind), key, f"CAST(NULL AS VARCHAR) AS {key}")
-        every_version = _scan(_parts(lake, manifest, sharing_keys(manifest, kind, added), kind), f"{key}, {column}",
-                              f"CAST(NULL AS VARCHAR) AS {key}, CAST(NULL AS TIMESTAMP) AS {column}")
-        event_days.append(f"SELECT CAST(v.{column} AS DATE) AS d FROM ({every_version}) AS v "
-                          f"WHERE v.{key} IN ({new_keys})")
+        every_version = _scan(_parts(lake, manifest, sharing_keys(manifest, kind, added), kind),
+                              f"{key}, shop_id, {column}",
+                              f"CAST(NULL AS VARCHAR) AS {key}, CAST(NULL AS VARCHAR) AS shop_id, "
+                              f"CAST(NULL AS TIMESTAMP) AS {column}")
+        event_pairs.append(f"SELECT v.shop_id, CAST(v.{column} AS DATE) AS d FROM ({every_version}) AS v "
+                           f"WHERE v.{key} IN ({new_keys})")
     def changed(now: str, was: str, day: str) -> str:
-        """The days of rows that are in one relation and not the other (set operations need their brackets)."""
-        return (f"SELECT {day} AS d FROM ((SELECT * FROM {now} EXCEPT SELECT * FROM {was}) "
+        """The shops and days of rows that are in one relation and not the other (set operations need their
+        brackets)."""
+        return (f"SELECT shop_id, {day} AS d FROM ((SELECT * FROM {now} EXCEPT SELECT * FROM {was}) "
                 f"UNION ALL (SELECT * FROM {was} EXCEPT SELECT * FROM {now})) AS differ")
 
-    def days_of(table: str, changes: list[str]) -> None:
-        con.execute(f"CREATE TABLE {table} AS SELECT DISTINCT d FROM ("
+    def pairs_of(table: str, changes: list[str]) -> None:
+        con.execute(f"CREATE TABLE {table} AS SELECT DISTINCT shop_id, d FROM ("
                     + " UNION ALL ".join(f"({q})" for q in changes) + ") AS changed WHERE d IS NOT NULL")
 
-    # Sessions and turns (and so the response-time histograms) change on fewer days than the facts: a re-sent
-    # complaint changes its day's facts only. Each table is written for its own days.
-    days_of("session_days", [changed("delta.sessions", "was_redone", "started_on"),
-                             changed("delta.turns", "was_turns", "started_on")])
-    days_of("conversion_days",
-            [changed("delta_all.conversions", "was_conversions", "CAST(session_started_at AS DATE)")])
-    days_of("scope_days", ["SELECT d FROM session_days", "SELECT d FROM conversion_days", *event_days])
-    on_day = "{c} IN (SELECT d FROM scope_days)"
+    # A day's facts (and response-time histograms) of a shop depend on that shop's rows of that day only: they are
+    # summed again for the (shop, day) pairs whose rows changed (scope_pairs), and the rest of a changed day is
+    # taken from its files. A night's late dispute of one shop nine days back sums that shop's day again, not every
+    # shop's. Sessions and turns change on fewer days than the facts: each row table is written for its own days.
+    pairs_of("session_pairs", [changed("delta.sessions", "was_redone", "started_on"),
+                               changed("delta.turns", "was_turns", "started_on")])
+    pairs_of("conversion_pairs",
+             [changed("delta_all.conversions", "was_conversions", "CAST(session_started_at AS DATE)")])
+    pairs_of("scope_pairs", ["SELECT shop_id, d FROM session_pairs", "SELECT shop_id, d FROM conversion_pairs",
+                             *event_pairs])
+    con.execute("""CREATE TABLE session_days AS SELECT DISTINCT d FROM session_pairs;
+        CREATE TABLE conversion_days AS SELECT DISTINCT d FROM conversion_pairs;
+        CREATE TABLE scope_days AS SELECT DISTINCT d FROM scope_pairs;
+        DROP TABLE session_pairs; DROP TABLE conversion_pairs""")
+    # Joins, not EXISTS: DuckDB decorrelates an EXISTS on a computed day through a grouping of every row probed.
+    pair_of = "scope_pairs AS q ON q.shop_id = {t}.shop_id AND q.d = {c}"
+
+    def whole_or_pair(relation: str, t: str, c: str, days: str) -> str:
+        """The rows of `relation` (alias t, day c) of the days it is written for whole, and those of the pairs."""
+        return (f"SELECT {t}.* FROM {relation} {t} LEFT JOIN {pair_of.format(t=t, c=c)} "
+                f"WHERE ({c} IN (SELECT d FROM {days}) OR q.d IS NOT NULL)")
+
     days = [r[0] for r in con.execute("SELECT d FROM scope_days ORDER BY d").fetchall()]
     written = {table: {str(d) for (d,) in con.execute(f"SELECT d FROM {of}").fetchall()}
                for table, of in (("sessions", "session_days"), ("turns", "session_days"),
@@ -283,34 +301,48 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         # Stored a file per day: the rebuilt days read just their own files.
         con.execute(f"CREATE VIEW prev_{table}_of_days AS {generation.read_sql(lake, manifest, table, days)}")
 
-    # Those days whole: the sessions not derived again (and their turns) as they were, the others as they are now;
-    # the touched conversations' conversions as they are now.
+    # The sessions not derived again (and their turns) as they were, the others as they are now; the touched
+    # conversations' conversions as they are now.
     con.execute(f"""CREATE TABLE sessions AS
-        SELECT * FROM prev_sessions_of_days p WHERE {on_day.format(c='p.started_on')} AND NOT {redone.format(t='p')}
-        UNION ALL SELECT * FROM delta.sessions s WHERE {on_day.format(c='s.started_on')}""")
+        {whole_or_pair('prev_sessions_of_days', 'p', 'p.started_on', 'session_days')} AND NOT {redone.format(t='p')}
+        UNION ALL {whole_or_pair('delta.sessions', 's', 's.started_on', 'session_days')}""")
     con.execute(f"""CREATE TABLE turns AS
-        SELECT * FROM prev_turns_of_days t WHERE {on_day.format(c='t.started_on')} AND NOT {redone.format(t='t')}
-        UNION ALL SELECT * FROM delta.turns t WHERE {on_day.format(c='t.started_on')}""")
+        {whole_or_pair('prev_turns_of_days', 't', 't.started_on', 'session_days')} AND NOT {redone.format(t='t')}
+        UNION ALL {whole_or_pair('delta.turns', 't', 't.started_on', 'session_days')}""")
+    day = "CAST({t}.session_started_at AS DATE)"
     con.execute(f"""CREATE TABLE conversions AS
-        SELECT * FROM prev_conversions_of_days p
-        WHERE {on_day.format(c='CAST(p.session_started_at AS DATE)')}
-          AND p.order_id NOT IN (SELECT order_id FROM was_conversions)
-        UNION ALL SELECT * FROM delta_all.conversions c
-        WHERE {on_day.format(c='CAST(c.session_started_at AS DATE)')}""")
+        {whole_or_pair('prev_conversions_of_days', 'p', day.format(t='p'), 'conversion_days')}
+            AND p.order_id NOT IN (SELECT order_id FROM was_conversions)
+        UNION ALL {whole_or_pair('delta_all.conversions', 'c', day.format(t='c'), 'conversion_days')}""")
 
-    # The day sums of those days, by the same sql/ files over inputs narrowed to them.
+    # The day sums of those pairs, by the same sql/ files over inputs narrowed to them.
     con.execute("CREATE SCHEMA scoped")
+    for view, column in (("sessions", "v.started_on"), ("turns", "v.started_on"),
+                         ("conversions", "CAST(v.session_started_at AS DATE)")):
+        con.execute(f"CREATE VIEW scoped.{view} AS SELECT v.* FROM main.{view} v "
+                    f"SEMI JOIN {pair_of.format(t='v', c=column)}")
     for view, column in (("ratings", "rated_at"), ("reviews", "created_at"), ("complaints", "created_at"),
                          ("orders", "paid_at"), ("refunds", "completed_at"), ("disputes", "opened_at"),
                          ("feedback", "received_at"), ("bot_answers", "answered_at")):
         # The range of the days as constants too: parts arrive in time order, so the Parquet row groups outside it
         # are skipped by their statistics instead of read.
         after = days[-1] + timedelta(days=1) if days else None
-        within = (f"v.{column} >= CAST(DATE '{days[0].isoformat()}' AS TIMESTAMP) AND "
-                  f"v.{column} < CAST(DATE '{after.isoformat()}' AS TIMESTAMP) AND " if days else "")
-        con.execute(f"CREATE VIEW scoped.{view} AS SELECT * FROM main.{view} v "
-                    f"WHERE {within}{on_day.format(c=f'CAST(v.{column} AS DATE)')}")
+        within = (f" WHERE v.{column} >= CAST(DATE '{days[0].isoformat()}' AS TIMESTAMP) AND "
+                  f"v.{column} < CAST(DATE '{after.isoformat()}' AS TIMESTAMP)" if days else "")
+        con.execute(f"CREATE VIEW scoped.{view} AS SELECT v.* FROM main.{view} v "
+                    f"SEMI JOIN {pair_of.format(t='v', c=f'CAST(v.{column} AS DATE)')}{within}")
     sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
+    # scoped.kpi_facts and scoped.kpi_histograms: the changed days whole, the other shops' rows as they were
+    listed_days = [d.isoformat() for d in days]
+    for table in DAY_SUMS:
+        held = set(_stored(manifest, table))
+        stored = [d for d in listed_days if d in held]
+        con.execute(f"ALTER TABLE scoped.{table} RENAME TO {table}_of_pairs")
+        kept = (f" UNION ALL SELECT p.* FROM ({generation.read_sql(lake, manifest, table, stored)}) AS p "
+                f"ANTI JOIN {pair_of.format(t='p', c='p.on_date')}") if stored else ""
+        # the facts are read whole; the histograms of a few days only (their view is filtered by day)
+        made = "TABLE" if table == "kpi_facts" else "VIEW"
+        con.execute(f"CREATE {made} scoped.{table} AS SELECT * FROM scoped.{table}_of_pairs{kept}")
     con.execute("DROP SCHEMA delta_all CASCADE; DROP SCHEMA delta CASCADE")
     con.execute("DROP TABLE was_sessions; DROP TABLE was_redone; DROP TABLE was_turns; DROP TABLE was_conversions; "
                 "DROP TABLE night_orders; DROP TABLE conversion_scope")

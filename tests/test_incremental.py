@@ -749,3 +749,52 @@ def test_a_written_file_that_breaks_its_schema_fails_the_computation_and_commits
         assert lake.manifest().to_json() == before
     else:
         assert not (tmp_path / "lake" / "manifest.json").exists()
+
+
+def test_a_late_event_sums_again_its_shop_s_day_only(tmp_path, monkeypatch):
+    """A night's late dispute of S2 on 11-20, and a complaint re-sent from S1's 11-20 to S2's 11-21: the day sums
+    of 11-20 and 11-21 are summed again for those shops only (S3's 11-20 facts and histograms come from their
+    files), and everything equals a full computation."""
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "2026-11-20 10:00:00", shop="S1"),
+        msg("2", "c", "agent", "2026-11-20 10:00:30", agent="a1", shop="S1"),
+        msg("3", "d", "customer", "2026-11-20 11:00:00", shop="S2"),
+        msg("4", "d", "agent", "2026-11-20 11:00:20", agent="b1", shop="S2"),
+        msg("5", "e", "customer", "2026-11-21 09:00:00", shop="S2"),
+        msg("8", "f", "customer", "2026-11-20 09:00:00", shop="S3"),
+        msg("9", "f", "agent", "2026-11-20 09:01:00", agent="c1", shop="S3")])
+    write_csv(nights[0] / "complaints_1.csv", COMPLAINTS_HEADER, [
+        ("k1", "S1", "2026-11-20 12:00:00", "service", "2026-11-20 12:30:00", "2026-11-20 13:00:00")])
+    write_csv(nights[0] / "disputes_1.csv", ["dispute_id", "shop_id", "opened_at", "platform_involved"],
+              [("j1", "S1", "2026-11-20 15:00:00", "no")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("6", "c", "customer", "2026-11-27 10:00:00", shop="S1"),
+        msg("7", "c", "agent", "2026-11-27 10:00:40", agent="a1", shop="S1")])
+    write_csv(nights[1] / "disputes_2.csv", ["dispute_id", "shop_id", "opened_at", "platform_involved"],
+              [("j2", "S2", "2026-11-20 16:00:00", "yes")])
+    write_csv(nights[1] / "complaints_2.csv", COMPLAINTS_HEADER, [
+        ("k1", "S2", "2026-11-21 12:00:00", "service", "2026-11-21 12:30:00", "2026-11-22 13:00:00")])
+    summed = []
+    measure_days = compute.measure_days
+
+    def recording(con):
+        measure_days(con)
+        summed.append(set(con.execute("SELECT DISTINCT shop_id, CAST(on_date AS VARCHAR) FROM kpi_facts "
+                                      "UNION SELECT DISTINCT shop_id, CAST(on_date AS VARCHAR) FROM kpi_histograms"
+                                      ).fetchall()))
+
+    monkeypatch.setattr(compute, "measure_days", recording)
+    nightly, full = nightly_and_full(tmp_path, nights, Config(), max_days=None)
+    assert nightly.manifest().derived["recomputed_days"] == ["2026-11-20", "2026-11-21", "2026-11-27"]
+    night = summed[1]
+    assert night == {("S1", "2026-11-20"), ("S2", "2026-11-20"), ("S2", "2026-11-21"), ("S1", "2026-11-27")}, night
+    a = tables(nightly)
+    same(a, tables(full))
+    facts = {(r[2], str(r[4]), r[0]) for r in a["kpi_facts"]}  # (shop, day, kpi)
+    assert {("S1", "2026-11-20", "frt_seconds"), ("S2", "2026-11-20", "frt_seconds"),
+            ("S2", "2026-11-20", "dispute_count"), ("S2", "2026-11-21", "complaint_feedback_24h_rate")} <= facts
+    assert ("S1", "2026-11-20", "complaint_feedback_24h_rate") not in facts
+    histograms = {(r[2], str(r[4])) for r in a["kpi_histograms"]}
+    assert {("S1", "2026-11-20"), ("S2", "2026-11-20"), ("S3", "2026-11-20")} <= histograms
+    assert ("S3", "2026-11-20", "frt_seconds") in facts
