@@ -3,12 +3,12 @@
 A computation is either full (every table from every file) or an increment over the files landed since the last
 one. An increment derives again only the sessions new messages can change (an exported session whole; a cut
 conversation from its last session on, seeded with what came before it) and the conversions those sessions and
-the new orders can change; finds the days whose sessions, turns, conversions or dated
-events (ratings, complaints, reviews, paid orders, refunds, disputes, feedback, audited bot replies) changed;
-recomputes the day sums of the KPI facts and the day histograms of response times of those days; and computes the
-KPI rows of the periods holding a changed day or a provisional row from the day sums, their percentiles where a
-day's histograms changed. Both run the same sql/ files; the increment only gives them narrower inputs (DuckDB
-schemas `delta`, `delta_all`, `scoped`, `scope_calendar`, `changed` and `changed_distributions`, whose relations
+the new orders can change; finds the shops and days whose sessions, turns, conversions or dated events (ratings,
+complaints, reviews, paid orders, refunds, disputes, feedback, audited bot replies) changed; recomputes the day sums
+of the KPI facts and the day histograms of response times of those (shop, day) pairs; and computes the KPI rows of
+the periods holding a changed day or a provisional row from the day sums, their percentiles where a day's
+histograms changed. Both run the same sql/ files; the increment only gives them narrower inputs (DuckDB schemas
+`delta`, `delta_all`, `pairs`, `scoped`, `scope_calendar`, `changed` and `changed_distributions`, whose relations
 shadow the lake's), so an increment equals a full computation (tests/test_incremental.py).
 """
 from __future__ import annotations
@@ -224,8 +224,10 @@ def _scan(files: list[str], columns: str, empty: str) -> str:
 
 def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, config: Config,
                added: set[int]) -> tuple[list[date], dict[str, set[str]]]:
-    """Fill sessions, turns, conversions and kpi_facts with exactly the rows of the days that changed (scoped.* the
-    day sums); return those days and, per day table, the days whose rows differ (the files to write)."""
+    """Fill sessions, turns and conversions with the rows of the days they are written for and of the (shop, day)
+    pairs that changed (scope_pairs), sum those pairs again (schema `pairs`), and give scoped.kpi_facts and
+    scoped.kpi_histograms the changed days whole (the other shops' rows from their files) and kpi_facts the changed
+    days' months; return the changed days and, per day table, the days whose rows differ (the files to write)."""
     # the turns, conversions and day sums are read for some days only
     for table in ("sessions", "kpi_histograms", *MONTH_SUMS):
         con.execute(f"CREATE VIEW prev_{table} AS {generation.read_sql(lake, manifest, table)}")
@@ -316,10 +318,10 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         UNION ALL {whole_or_pair('delta_all.conversions', 'c', day.format(t='c'), 'conversion_days')}""")
 
     # The day sums of those pairs, by the same sql/ files over inputs narrowed to them.
-    con.execute("CREATE SCHEMA scoped")
+    con.execute("CREATE SCHEMA pairs")
     for view, column in (("sessions", "v.started_on"), ("turns", "v.started_on"),
                          ("conversions", "CAST(v.session_started_at AS DATE)")):
-        con.execute(f"CREATE VIEW scoped.{view} AS SELECT v.* FROM main.{view} v "
+        con.execute(f"CREATE VIEW pairs.{view} AS SELECT v.* FROM main.{view} v "
                     f"SEMI JOIN {pair_of.format(t='v', c=column)}")
     for view, column in (("ratings", "rated_at"), ("reviews", "created_at"), ("complaints", "created_at"),
                          ("orders", "paid_at"), ("refunds", "completed_at"), ("disputes", "opened_at"),
@@ -329,20 +331,20 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         after = days[-1] + timedelta(days=1) if days else None
         within = (f" WHERE v.{column} >= CAST(DATE '{days[0].isoformat()}' AS TIMESTAMP) AND "
                   f"v.{column} < CAST(DATE '{after.isoformat()}' AS TIMESTAMP)" if days else "")
-        con.execute(f"CREATE VIEW scoped.{view} AS SELECT v.* FROM main.{view} v "
+        con.execute(f"CREATE VIEW pairs.{view} AS SELECT v.* FROM main.{view} v "
                     f"SEMI JOIN {pair_of.format(t='v', c=f'CAST(v.{column} AS DATE)')}{within}")
-    sqlfiles.in_schema(con, "scoped", lambda: measure_days(con))
+    sqlfiles.in_schema(con, "pairs", lambda: measure_days(con))
     # scoped.kpi_facts and scoped.kpi_histograms: the changed days whole, the other shops' rows as they were
+    con.execute("CREATE SCHEMA scoped")
     listed_days = [d.isoformat() for d in days]
     for table in DAY_SUMS:
         held = set(_stored(manifest, table))
         stored = [d for d in listed_days if d in held]
-        con.execute(f"ALTER TABLE scoped.{table} RENAME TO {table}_of_pairs")
         kept = (f" UNION ALL SELECT p.* FROM ({generation.read_sql(lake, manifest, table, stored)}) AS p "
                 f"ANTI JOIN {pair_of.format(t='p', c='p.on_date')}") if stored else ""
         # the facts are read whole; the histograms of a few days only (their view is filtered by day)
         made = "TABLE" if table == "kpi_facts" else "VIEW"
-        con.execute(f"CREATE {made} scoped.{table} AS SELECT * FROM scoped.{table}_of_pairs{kept}")
+        con.execute(f"CREATE {made} scoped.{table} AS SELECT * FROM pairs.{table}{kept}")
     con.execute("DROP SCHEMA delta_all CASCADE; DROP SCHEMA delta CASCADE")
     con.execute("DROP TABLE was_sessions; DROP TABLE was_redone; DROP TABLE was_turns; DROP TABLE was_conversions; "
                 "DROP TABLE night_orders; DROP TABLE conversion_scope")
