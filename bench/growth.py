@@ -13,18 +13,14 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.run import BIN, HERE, Measure, inboxes, machine, repeated, timed, warm
+from bench.run import BIN, HERE, Measure, cached, inboxes, machine, repeated, timed, warm
 from pipeline.sample import generate
 
 
 def dataset(shops: int, days: int, per_day: int) -> Path:
-    out = HERE / "data" / f"growth_s{shops}_d{days}_m{per_day}"
-    if not (out / ".complete").exists():
-        shutil.rmtree(out, ignore_errors=True)
-        print(f"generating {days} days of {shops} shops into {out} ...", flush=True)
-        generate(out, messages=days * per_day, shops=shops, days=days, showcase=False, split_last_day=True)
-        (out / ".complete").touch()
-    return out
+    return cached(HERE / "data" / f"growth_s{shops}_d{days}_m{per_day}",
+                  lambda out: generate(out, messages=days * per_day, shops=shops, days=days, showcase=False,
+                                       split_last_day=True))
 
 
 def night_on(days: int, shops: int, per_day: int, repeat: int) -> Measure:
