@@ -798,3 +798,30 @@ def test_a_late_event_sums_again_its_shop_s_day_only(tmp_path, monkeypatch):
     histograms = {(r[2], str(r[4])) for r in a["kpi_histograms"]}
     assert {("S1", "2026-11-20"), ("S2", "2026-11-20"), ("S3", "2026-11-20")} <= histograms
     assert ("S3", "2026-11-20", "frt_seconds") in facts
+
+
+@pytest.mark.parametrize("seed, config", [(7, Config()), (11, ISSUE5)], ids=["defaults", "service-hours-cap-window"])
+def test_the_generated_next_day_with_late_events_equals_one_full_run(tmp_path, monkeypatch, seed, config):
+    """The generator's next-day export (`split_last_day`) re-sends orders, complaints and disputes of earlier days,
+    as the benchmark's night does: the night sums again those days for the shops they touch only, and equals one
+    full run over every file."""
+    source = tmp_path / "gen"
+    generate(source, messages=40_000, shops=40, days=10, seed=seed, showcase=False, split_last_day=True)
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    for f in source.glob("*.csv"):
+        # names kept: the full run lands files in name order, and orders_nextday_n2 must come after orders_n1
+        night = nights[1] if "_nextday" in f.name else nights[0]
+        night.mkdir(exist_ok=True)
+        (night / f.name).write_bytes(f.read_bytes())
+    summed = []
+    measure_days = compute.measure_days
+
+    def recording(con):
+        measure_days(con)
+        summed.append(con.execute("SELECT on_date, count(DISTINCT shop_id) FROM kpi_facts GROUP BY on_date").fetchall())
+
+    monkeypatch.setattr(compute, "measure_days", recording)
+    nightly, full = nightly_and_full(tmp_path, nights, config, max_days=None)
+    night = dict(summed[1])
+    assert len(night) >= 2 and min(night.values()) < 40, night  # earlier days, some shops of them only
+    same(tables(nightly), tables(full))
