@@ -800,6 +800,7 @@ def test_a_late_event_sums_again_its_shop_s_day_only(tmp_path, monkeypatch):
     assert ("S3", "2026-11-20", "frt_seconds") in facts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, config", [(7, Config()), (11, ISSUE5)], ids=["defaults", "service-hours-cap-window"])
 def test_the_generated_next_day_with_late_events_equals_one_full_run(tmp_path, monkeypatch, seed, config):
     """The generator's next-day export (`split_last_day`) re-sends orders, complaints and disputes of earlier days,
