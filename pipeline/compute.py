@@ -342,9 +342,7 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
         stored = [d for d in listed_days if d in held]
         kept = (f" UNION ALL SELECT p.* FROM ({generation.read_sql(lake, manifest, table, stored)}) AS p "
                 f"ANTI JOIN {pair_of.format(t='p', c='p.on_date')}") if stored else ""
-        # the facts are read whole; the histograms of a few days only (their view is filtered by day)
-        made = "TABLE" if table == "kpi_facts" else "VIEW"
-        con.execute(f"CREATE {made} scoped.{table} AS SELECT * FROM pairs.{table}{kept}")
+        con.execute(f"CREATE VIEW scoped.{table} AS SELECT * FROM pairs.{table}{kept}")
     con.execute("DROP SCHEMA delta_all CASCADE; DROP SCHEMA delta CASCADE")
     con.execute("DROP TABLE was_sessions; DROP TABLE was_redone; DROP TABLE was_turns; DROP TABLE was_conversions; "
                 "DROP TABLE night_orders; DROP TABLE conversion_scope")
@@ -417,8 +415,8 @@ def _month_sums(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, 
         SELECT family, clock, shop_id, agent_id, on_date, seconds, -observations
         FROM ({generation.read_sql(lake, manifest, 'kpi_histograms', histogram_days)}) AS w""")
     sqlfiles.in_schema(con, "month_sums", lambda: measure_months(con, ("kpi_month_histograms",)))
-    con.execute("CREATE TABLE kpi_month_histograms AS SELECT * FROM month_sums.kpi_month_histograms")
-    con.execute("DROP SCHEMA month_sums CASCADE")
+    # a view, not a copy: the schema stays for the rest of the computation
+    con.execute("CREATE VIEW kpi_month_histograms AS SELECT * FROM month_sums.kpi_month_histograms")
     return set(months)
 
 
@@ -605,11 +603,10 @@ def _every_histogram(con: duckdb.DuckDBPyConnection, months: set[str]) -> None:
     con.execute(f"""CREATE TABLE kpi_histograms AS
         SELECT * FROM prev_kpi_histograms WHERE on_date NOT IN (SELECT d FROM scope_days)
         UNION ALL SELECT * FROM scoped.kpi_histograms;
-        ALTER TABLE kpi_month_histograms RENAME TO recomputed_month_histograms;
+        DROP VIEW kpi_month_histograms;
         CREATE TABLE kpi_month_histograms AS
         SELECT * FROM prev_kpi_month_histograms{kept}
-        UNION ALL SELECT * FROM recomputed_month_histograms;
-        DROP TABLE recomputed_month_histograms""")
+        UNION ALL SELECT * FROM month_sums.kpi_month_histograms""")
 
 
 def _seen(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, added: set[int]) -> None:
