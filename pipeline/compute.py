@@ -353,8 +353,10 @@ def _increment(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, c
     month_days = [d for d in _stored(manifest, "kpi_facts")
                   if date.fromisoformat(d).replace(day=1) in months and d not in written["kpi_facts"]]
     prev = generation.read_sql(lake, manifest, "kpi_facts", month_days) if month_days else None
-    con.execute("CREATE TABLE kpi_facts AS SELECT * FROM scoped.kpi_facts"
+    # views, not a copy: kpi_month_facts reads them whole, the roll-up its days only (_facts_of_days adds some)
+    con.execute("CREATE VIEW kpi_facts_of_months AS SELECT * FROM scoped.kpi_facts"
                 + (f" UNION ALL SELECT * FROM ({prev}) AS p" if prev else ""))
+    con.execute("CREATE VIEW kpi_facts AS SELECT * FROM kpi_facts_of_months")
     measure_months(con, ("kpi_month_facts",))
     written["kpi_month_facts"] = {m.isoformat() for m in months}
     # every other month as it was: the roll-up of a quarter or a year reads them
@@ -391,11 +393,14 @@ def _facts_of_days(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifes
     else:
         listed = ", ".join(f"'{p}'" for p in periods if p.startswith(("day_", "week_"))) or "NULL"
         wanted = f"SELECT DISTINCT on_date FROM calendar WHERE {BY_PERIOD['kpi']} IN ({listed})"
-    loaded = {str(d) for (d,) in con.execute("SELECT DISTINCT on_date FROM kpi_facts").fetchall()}
+    # kpi_facts holds the changed days and every stored day of their months (_increment)
+    changed = {str(d) for (d,) in con.execute("SELECT d FROM scope_days").fetchall()}
     stored = set(_stored(manifest, "kpi_facts"))
+    loaded = changed | {d for d in stored if d[:7] in {c[:7] for c in changed}}
     extra = sorted(str(d) for (d,) in con.execute(wanted).fetchall() if str(d) not in loaded and str(d) in stored)
     if extra:
-        con.execute(f"INSERT INTO kpi_facts SELECT * FROM ({generation.read_sql(lake, manifest, 'kpi_facts', extra)})")
+        con.execute("CREATE OR REPLACE VIEW kpi_facts AS SELECT * FROM kpi_facts_of_months UNION ALL "
+                    f"SELECT * FROM ({generation.read_sql(lake, manifest, 'kpi_facts', extra)})")
 
 
 def _month_sums(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, histogram_days: list[str]) -> set[str]:
