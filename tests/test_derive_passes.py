@@ -10,7 +10,7 @@ from pipeline import jobs
 from pipeline.compute import support_tables
 from pipeline.config import Config
 from pipeline.service_hours import ServiceHours
-from pipeline.derive import OUTPUTS, derive, shop_ranges
+from pipeline.derive import OUTPUTS, derive, release, shop_ranges
 from pipeline.land.lake import Lake
 from pipeline.land.views import source_views
 
@@ -57,3 +57,20 @@ def test_shop_ranges_start_where_a_pass_would_grow_past_its_size(lake):
     counts = dict(con.execute("SELECT shop_id, count(*) FROM messages GROUP BY ALL").fetchall())
     assert shop_ranges(con, sum(counts.values())) == []
     assert shop_ranges(con, 1) == sorted(counts)[1:]  # one shop per pass
+
+
+def test_release_drops_the_view_over_the_passes_and_their_parts(lake):
+    con = _derived(lake, 50)
+    relations = "SELECT schema_name, table_name FROM duckdb_tables() WHERE table_name IN ('sessions', 'turns')"
+    assert len(con.execute(relations).fetchall()) > 2  # a part per pass
+    turns = con.execute("SELECT count(*) FROM turns").fetchone()[0]
+    release(con, "sessions")
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'sessions'").fetchone()[0] == 0
+    assert {t for _, t in con.execute(relations).fetchall()} == {"turns"}
+    assert con.execute("SELECT count(*) FROM turns").fetchone()[0] == turns  # the other output is untouched
+    release(con, "turns")
+    release(con, "conversions")  # a plain table
+    assert con.execute(relations).fetchall() == []
+    assert con.execute("SELECT count(*) FROM duckdb_schemas() WHERE starts_with(schema_name, 'shops_pass_')"
+                       ).fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'conversions'").fetchone()[0] == 0

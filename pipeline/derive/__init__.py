@@ -14,6 +14,7 @@ PER_MESSAGE_OUTPUTS = OUTPUTS[:-1]
 # Messages derived in one pass: a pass's sorts then fit DuckDB's memory however large the lake grows (beyond it
 # they spill to disk, which cost more than the passes' extra scans).
 MESSAGES_PER_PASS = 2_000_000
+PASS_SCHEMA = "shops_pass_"
 
 
 def params(config: Config) -> dict[str, int]:
@@ -49,18 +50,37 @@ def derive(con: duckdb.DuckDBPyConnection, config: Config, starts: list[str] | N
         return
     schema = con.execute("SELECT current_schema()").fetchone()[0]
     bounds = [None, *starts, None]
+    passes = []
     for i, (low, high) in enumerate(zip(bounds, bounds[1:])):
         shops = " AND ".join([*([f"shop_id >= {quote(low)}"] if low else []),
                               *([f"shop_id < {quote(high)}"] if high else [])])
-        con.execute("CREATE SCHEMA shops_pass")
-        con.execute(f"CREATE VIEW shops_pass.messages AS SELECT * FROM memory.{schema}.messages WHERE {shops}")
-        sqlfiles.in_schema(con, "shops_pass",
+        pass_schema = f"{PASS_SCHEMA}{i}"
+        con.execute(f"CREATE SCHEMA {pass_schema}")
+        con.execute(f"CREATE VIEW {pass_schema}.messages AS SELECT * FROM memory.{schema}.messages WHERE {shops}")
+        sqlfiles.in_schema(con, pass_schema,
                            lambda: [sqlfiles.build(con, step, params(config)) for step in PER_MESSAGE_STEPS])
-        # The pass's per-message rows are not needed any more: freed before its outputs are copied, so that DuckDB
-        # need not write other tables out to its temporary files to make room.
-        con.execute("DROP TABLE shops_pass.message_sessions")
-        for table in PER_MESSAGE_OUTPUTS:
-            into = f"CREATE OR REPLACE TABLE {table} AS" if i == 0 else f"INSERT INTO {table}"
-            con.execute(f"{into} SELECT * FROM shops_pass.{table}")
-        con.execute("DROP SCHEMA shops_pass CASCADE")
+        # The pass's per-message rows are not needed any more: freed before the next pass, so that DuckDB need not
+        # write other tables out to its temporary files to make room.
+        con.execute(f"DROP TABLE {pass_schema}.message_sessions; DROP TABLE {pass_schema}.service_clock; "
+                    f"DROP VIEW {pass_schema}.messages")
+        passes.append(pass_schema)
+    # Each output is a view over the passes' tables, not a copy of them (copying 1.45M sessions and 3.4M turns cost
+    # their rows' memory twice while it ran); release() drops the view and the parts.
+    for table in PER_MESSAGE_OUTPUTS:
+        con.execute(f"CREATE OR REPLACE VIEW {table} AS "
+                    + " UNION ALL ".join(f"SELECT * FROM {p}.{table}" for p in passes))
     sqlfiles.build(con, "conversions", params(config))
+
+
+def release(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop a derived table: the table, or the view over the passes' parts (derive) and the parts."""
+    parts = con.execute("SELECT schema_name FROM duckdb_tables() WHERE table_name = ? AND starts_with(schema_name, ?)",
+                        [table, PASS_SCHEMA]).fetchall()
+    if not parts:
+        con.execute(f"DROP TABLE {table}")
+        return
+    con.execute(f"DROP VIEW {table}")
+    for (schema,) in parts:
+        con.execute(f"DROP TABLE {schema}.{table}")
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ?", [schema]).fetchone()[0]:
+            con.execute(f"DROP SCHEMA {schema}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ..derive import release
 from ..land.lake import Lake, Manifest, fsync_file, quote
 from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, repeats_message, unique_key, validate_parquet
@@ -86,7 +87,7 @@ def write(con: duckdb.DuckDBPyConnection, lake: Lake, manifest: Manifest, tables
             "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_day), OVERWRITE_OR_IGNORE true)"
         )
         if table in drop:
-            con.execute(f"DROP TABLE {table}")
+            release(con, table)
         written = sorted(target.glob("_day=*/*.parquet"))
         for part in written:
             fsync_file(part)
