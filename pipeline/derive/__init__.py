@@ -64,8 +64,8 @@ def derive(con: duckdb.DuckDBPyConnection, config: Config, starts: list[str] | N
         con.execute(f"DROP TABLE {pass_schema}.message_sessions; DROP TABLE {pass_schema}.service_clock; "
                     f"DROP VIEW {pass_schema}.messages")
         passes.append(pass_schema)
-    # Each output is a view over the passes' tables, not a copy of them (copying 1.45M sessions and 3.4M turns cost
-    # their rows' memory twice while it ran); release() drops the view and the parts.
+    # Each output is a view over the passes' tables, not a copy of them: copying 1.45M sessions and 3.4M turns into
+    # one table cost a 10M computation 2 s (bench/PROFILE.md, session 13). release() drops the view and the parts.
     for table in PER_MESSAGE_OUTPUTS:
         con.execute(f"CREATE OR REPLACE VIEW {table} AS "
                     + " UNION ALL ".join(f"SELECT * FROM {p}.{table}" for p in passes))
