@@ -555,6 +555,18 @@ def reads_of(monkeypatch, table: str) -> list[list[str] | None]:
     return reads
 
 
+def sums_of(monkeypatch, query: str) -> list:
+    """Records, for every computation's day sums (compute.measure_days), what `query` reads of them."""
+    summed, measure_days = [], compute.measure_days
+
+    def recording(con):
+        measure_days(con)
+        summed.append(con.execute(query).fetchall())
+
+    monkeypatch.setattr(compute, "measure_days", recording)
+    return summed
+
+
 def test_conversions_are_derived_again_from_the_earliest_changed_session_or_re_sent_order(tmp_path, monkeypatch):
     # e#1 (the 10th) and f#1 (the 26th) each credited by an order; c#1 (the 20th) by o1, which the second night
     # re-sends paid on the 27th instead: it now credits c#2, though nothing new names c. A message joins d#1 (derived
@@ -775,19 +787,11 @@ def test_a_late_event_sums_again_its_shop_s_day_only(tmp_path, monkeypatch):
               [("j2", "S2", "2026-11-20 16:00:00", "yes")])
     write_csv(nights[1] / "complaints_2.csv", COMPLAINTS_HEADER, [
         ("k1", "S2", "2026-11-21 12:00:00", "service", "2026-11-21 12:30:00", "2026-11-22 13:00:00")])
-    summed = []
-    measure_days = compute.measure_days
-
-    def recording(con):
-        measure_days(con)
-        summed.append(set(con.execute("SELECT DISTINCT shop_id, CAST(on_date AS VARCHAR) FROM kpi_facts "
-                                      "UNION SELECT DISTINCT shop_id, CAST(on_date AS VARCHAR) FROM kpi_histograms"
-                                      ).fetchall()))
-
-    monkeypatch.setattr(compute, "measure_days", recording)
+    summed = sums_of(monkeypatch, "SELECT DISTINCT shop_id, CAST(on_date AS VARCHAR) FROM kpi_facts "
+                                  "UNION SELECT DISTINCT shop_id, CAST(on_date AS VARCHAR) FROM kpi_histograms")
     nightly, full = nightly_and_full(tmp_path, nights, Config(), max_days=None)
     assert nightly.manifest().derived["recomputed_days"] == ["2026-11-20", "2026-11-21", "2026-11-27"]
-    night = summed[1]
+    night = set(summed[1])
     assert night == {("S1", "2026-11-20"), ("S2", "2026-11-20"), ("S2", "2026-11-21"), ("S1", "2026-11-27")}, night
     a = tables(nightly)
     same(a, tables(full))
@@ -814,14 +818,7 @@ def test_the_generated_next_day_with_late_events_equals_one_full_run(tmp_path, m
         night = nights[1] if "_nextday" in f.name else nights[0]
         night.mkdir(exist_ok=True)
         (night / f.name).write_bytes(f.read_bytes())
-    summed = []
-    measure_days = compute.measure_days
-
-    def recording(con):
-        measure_days(con)
-        summed.append(con.execute("SELECT on_date, count(DISTINCT shop_id) FROM kpi_facts GROUP BY on_date").fetchall())
-
-    monkeypatch.setattr(compute, "measure_days", recording)
+    summed = sums_of(monkeypatch, "SELECT on_date, count(DISTINCT shop_id) FROM kpi_facts GROUP BY on_date")
     nightly, full = nightly_and_full(tmp_path, nights, config, max_days=None)
     night = dict(summed[1])
     assert len(night) >= 2 and min(night.values()) < 40, night  # earlier days, some shops of them only
