@@ -2,20 +2,20 @@
 -- day sums for days and weeks, the month sums of kpi_month_facts for months, quarters and years) over the target set
 -- for that shop and period label.
 -- Grain: one row per target (shop_id, period); a missing target gives no row.
--- Emitted only when orders have ever been ingested.
+-- Emitted only when orders have ever been ingested. Sales are summed exactly, as DECIMAL(38, 4) (kpi_facts_sales).
 WITH period_months AS (
     SELECT DISTINCT grain, period, CAST(date_trunc('month', on_date) AS DATE) AS month_start
     FROM calendar
     WHERE grain IN ('month', 'quarter', 'year')
 ),
 sales AS (
-    SELECT f.shop_id, c.grain, c.period, sum(f.numerator) AS sales
+    SELECT f.shop_id, c.grain, c.period, sum(CAST(f.numerator AS DECIMAL(38, 4))) AS sales
     FROM kpi_facts AS f
     JOIN calendar AS c ON c.on_date = f.on_date AND c.grain IN ('day', 'week')
     WHERE f.kpi = 'target_achievement_rate'
     GROUP BY f.shop_id, c.grain, c.period
     UNION ALL
-    SELECT f.shop_id, m.grain, m.period, sum(f.numerator)
+    SELECT f.shop_id, m.grain, m.period, sum(CAST(f.numerator AS DECIMAL(38, 4)))
     FROM kpi_month_facts AS f
     JOIN period_months AS m ON m.month_start = f.month_start
     WHERE f.kpi = 'target_achievement_rate'

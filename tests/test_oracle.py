@@ -410,6 +410,49 @@ def test_band_edges_match_the_oracle(tmp_path):
     print(f"band edges: {n} rows compared")
 
 
+def kpi_rows(lake: Path, kpi: str, shop: str) -> dict[str, tuple]:
+    """period → (value, numerator, band) of a shop's day rows of one KPI."""
+    con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
+    try:
+        return {p: tuple(rest) for p, *rest in con.execute(
+            "SELECT period, value, numerator, band FROM kpi WHERE grain = 'day' AND kpi = ? AND shop_id = ? "
+            "AND agent_id IS NULL", [kpi, shop]).fetchall()}
+    finally:
+        con.close()
+
+
+def test_target_achievement_on_a_band_edge_with_decimal_yuan(tmp_path):
+    """17 orders of ¥10.10 are ¥171.70, exactly 85 % of a ¥202.00 target (AAA); ¥0.60 + ¥0.10 + ¥0.20 is exactly
+    90 % of ¥1 (AAAA). Summed as binary fractions they were 84.99999999999999 % and 89.99999999999999 %, banded
+    one grade lower."""
+    inbox = tmp_path / "inbox"
+    orders = [(f"t27_{i}", "S5", "buyer", "2026-11-27 08:00:00", "2026-11-27 09:00:00", "10.10") for i in range(17)]
+    orders += [(f"t28_{i}", "S5", "buyer", "2026-11-28 08:00:00", "2026-11-28 09:00:00", a)
+               for i, a in enumerate(["0.60", "0.10", "0.20"])]
+    write_csv(inbox / "orders_S5.csv", ORDER_HEADER, orders)
+    write_csv(inbox / "targets_S5.csv", TARGET_HEADER, [("S5", "2026-11-27", "202.00"), ("S5", "2026-11-28", "1")])
+    run(inbox, tmp_path / "lake")
+    check(tmp_path / "lake", min_rows=2)
+    rows = kpi_rows(tmp_path / "lake", "target_achievement_rate", "S5")
+    assert rows == {"2026-11-27": (85.0, 171.7, "AAA"), "2026-11-28": (90.0, 0.9, "AAAA")}
+
+
+def test_an_average_of_fractional_seconds_on_a_band_edge(tmp_path):
+    """First responses of 9.3 s, 9.9 s and 10.8 s average exactly 10 s: AAAAA (<= 10). Their DOUBLE sum is
+    30.000000000000004, an average of 10.000000000000002, which banded AAAA."""
+    messages = []
+    for i, frt in enumerate(("09.300", "09.900", "10.800")):
+        c = f"f{i}"
+        messages.append(msg(f"{c}q", c, "customer", f"2026-11-23 10:0{i}:00", agent="d1", shop="S6"))
+        messages.append(msg(f"{c}a", c, "agent", f"2026-11-23 10:0{i}:{frt}", agent="d1", shop="S6"))
+    write_csv(tmp_path / "inbox" / "messages_S6.csv", MESSAGE_HEADER, messages)
+    run(tmp_path / "inbox", tmp_path / "lake")
+    check(tmp_path / "lake", min_rows=5)
+    (value, numerator, band), = kpi_rows(tmp_path / "lake", "frt_seconds", "S6").values()
+    assert (value, band) == (pytest.approx(10.0, abs=1e-12), "AAAAA")
+    assert numerator == pytest.approx(30.0, abs=1e-12)
+
+
 def test_a_second_night_that_changes_earlier_sessions_and_orders(tmp_path):
     """Night 1 is the whole edge inbox; night 2 changes what night 1 derived: a message bridging two sessions, one
     before a conversation's first session, a late reply to a session of night 1, a late reply that now answers an
