@@ -36,6 +36,15 @@ def test_session_started_at_the_payment_instant_is_credited_and_later_ones_are_n
     assert credited(b) == [("o1", "c#1")]
 
 
+def test_of_two_exported_sessions_started_at_the_same_instant_the_greater_session_id_is_credited(built):
+    # README "Conversion": the tie between two starts at one instant goes to the greater session_id, in any order
+    same = "2026-11-27 10:00:00"
+    b = built(messages=[msg("m1", "c", "customer", same, session="S-b"), msg("m2", "c", "customer", same, session="S-a"),
+                        msg("m3", "c", "customer", same, session="S-c")],
+              orders=[order("o1", "c", "2026-11-27 12:00:00")])
+    assert credited(b) == [("o1", "S-c")]
+
+
 def test_agent_initiated_sessions_are_never_credited(built):
     reminder = [msg("r1", "c", "agent", "2026-11-27 15:00:00", agent="a1"),
                 msg("r2", "c", "customer", "2026-11-27 15:01:00")]
