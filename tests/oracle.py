@@ -1,10 +1,17 @@
-"""An independent reference computation ("oracle") of the eight core KPIs of SPEC §4.
+"""An independent reference computation ("oracle") of every KPI code the pipeline publishes.
+
+The eight core KPIs of SPEC §4, and the README "Reference" extensions of issue 5: the Table A.2 measures and the
+24-hour complaint rule ("Table A.2, the 24-hour complaint rule"), the FRT buckets and the response-time percentiles
+("Response-time distributions"), and, when a `[service_hours]` calendar is given, the `clock = 'service'` rows
+("Service hours and unanswered turns").
 
 Written from SPEC.md and the README's "Reference" section only, in plain Python (lists, dicts, datetime,
 fractions), without reading the pipeline's derive/measure code or its SQL. Its input is the landed, normalised
-rows of the lake's warehouse views (`messages`, `orders`, `ratings`, `complaints`, `reviews`, `targets`, plus
-`ingested_files` for "has this kind ever been ingested"); its output is the KPI rows of the default configuration
-(session_gap 30 min, late_reply_window 24 h, wall clock, the SPEC §5 default thresholds).
+rows of the lake's warehouse views (`messages`, `orders`, `ratings`, `complaints`, `reviews`, `targets`, `refunds`,
+`disputes`, `feedback`, `bot_answers`, plus `ingested_files` for "has this kind ever been ingested"); its output is
+the KPI rows of the default configuration (session_gap 30 min, late_reply_window 24 h, complaint_feedback_window
+24 h, no unanswered_turn_cap, the default thresholds of SPEC §5 and README "Table A.2"), optionally with a
+service-hours calendar.
 
 Everything is computed exactly (``Fraction``) and converted to float at the end, so that bands are decided on the
 true, unrounded value (SPEC §5 "Values are compared unrounded").
@@ -12,6 +19,7 @@ true, unrounded value (SPEC §5 "Values are compared unrounded").
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,6 +33,19 @@ GRAINS = ("day", "week", "month", "quarter", "year")
 CORE = ("frt_seconds", "avg_response_seconds", "reply_rate", "inquiry_conversion_rate", "satisfaction_rate",
         "complaint_rate", "target_achievement_rate", "bad_review_rate")
 ROLE_RANK = {"customer": 0, "agent": 1, "bot": 2, "system": 3}
+COMPLAINT_FEEDBACK_WINDOW = dt.timedelta(hours=24)  # README Table A.2: complaint_feedback_window default
+# README "Response-time distributions": buckets inclusive above, [0, 10], (10, 20], ... , > 300 s
+FRT_BUCKETS = (("frt_bucket_0_10s", 10), ("frt_bucket_10_20s", 20), ("frt_bucket_20_30s", 30),
+               ("frt_bucket_30_60s", 60), ("frt_bucket_1_5min", 300), ("frt_bucket_over_5min", None))
+PERCENTILES = {"frt_median_seconds": Fraction(1, 2), "frt_p90_seconds": Fraction(9, 10),
+               "response_median_seconds": Fraction(1, 2), "response_p90_seconds": Fraction(9, 10)}
+TABLE_A2 = ("feedback_handling_rate", "refund_duration_hours", "platform_help_rate", "dispute_count",
+            "bot_intent_accuracy", "bot_answer_accuracy", "bot_accuracy", "complaint_feedback_24h_rate")
+ALL_CODES = CORE + TABLE_A2 + tuple(PERCENTILES) + tuple(code for code, _ in FRT_BUCKETS)
+# The response-time KPIs: the ones that get a `clock = 'service'` row when a calendar is set (README).
+RESPONSE_TIME = ("frt_seconds", "avg_response_seconds") + tuple(PERCENTILES) + tuple(c for c, _ in FRT_BUCKETS)
+UNIT = {**dict.fromkeys(ALL_CODES, "percent"), "frt_seconds": "seconds", "avg_response_seconds": "seconds",
+        "refund_duration_hours": "hours", "dispute_count": "count", **dict.fromkeys(PERCENTILES, "percentile")}
 
 # SPEC §5 defaults: (better, AAAAA, AAAA, AAA). complaint_rate is special-cased (strict AAAAA).
 THRESHOLDS = {
@@ -36,6 +57,10 @@ THRESHOLDS = {
     "reply_rate": ("higher", 95, 90, 85),
     "complaint_rate": ("lower", Fraction(3, 100), Fraction(5, 100), Fraction(10, 100)),
 }
+# README "Table A.2" + thresholds.toml defaults: pass/fail against one limit. Every other new code is `unrated`
+# (refund duration, platform help rate, dispute count: no limit by default; distributions: unrated by default).
+LIMITS = {"feedback_handling_rate": ("higher", 100), "complaint_feedback_24h_rate": ("higher", 100),
+          "bot_intent_accuracy": ("higher", 90), "bot_answer_accuracy": ("higher", 90), "bot_accuracy": ("higher", 90)}
 
 
 # ---------------------------------------------------------------------------------------------- periods (§3)
@@ -122,8 +147,9 @@ class Session:
     inquiry: bool = False
     agent_id: str | None = None
     replied: bool = False
-    frt: Fraction | None = None
-    turns: list[tuple[Fraction | None, str | None]] = field(default_factory=list)  # (response, answering agent)
+    frt_span: tuple[dt.datetime, dt.datetime] | None = None  # (first customer message, first human agent reply)
+    # turns: (start, answering message's time or None, answering agent)
+    turns: list[tuple[dt.datetime, dt.datetime | None, str | None]] = field(default_factory=list)
 
 
 def seconds(delta: dt.timedelta) -> Fraction:
@@ -206,7 +232,7 @@ def describe(s: Session) -> None:
         return
     s.replied = first_agent is not None
     if s.replied:
-        s.frt = seconds(first_agent.at - first_customer.at)
+        s.frt_span = (first_customer.at, first_agent.at)
     # §2.3 turns: customer and human agent messages only
     seq = [m for m in ms if m.role in ("customer", "agent")]
     seen_customer = False
@@ -219,9 +245,68 @@ def describe(s: Session) -> None:
             continue
         answer = next((a for a in seq[j + 1:] if a.role == "agent"), None)
         if answer is None:
-            s.turns.append((None, None))
+            s.turns.append((m.at, None, None))
         else:
-            s.turns.append((seconds(answer.at - m.at), answer.agent_id))
+            s.turns.append((m.at, answer.at, answer.agent_id))
+
+
+# ---------------------------------------------------------------------------------------------- service hours
+
+class Calendar:
+    """README "Service hours": windows per weekday, holidays closed, `dates` a date's own windows (they win over
+    holidays). Service time between two moments is their interval's overlap with the windows."""
+
+    DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+    def __init__(self, spec: dict):
+        def windows(items):
+            out = []
+            for w in items:
+                a, b = w.split("-")
+                out.append((self.clock(a), self.clock(b)))
+            return out
+        self.weekdays = {i: windows(spec.get(d, [])) for i, d in enumerate(self.DAYS)}
+        self.holidays = {dt.date.fromisoformat(d) for d in spec.get("holidays", [])}
+        self.dates = {dt.date.fromisoformat(d): windows(ws) for d, ws in spec.get("dates", {}).items()}
+
+    @staticmethod
+    def clock(hhmm: str) -> dt.timedelta:
+        h, m = hhmm.split(":")
+        return dt.timedelta(hours=int(h), minutes=int(m))  # "24:00" is the next midnight
+
+    def windows_of(self, day: dt.date) -> list[tuple[dt.timedelta, dt.timedelta]]:
+        if day in self.dates:
+            return self.dates[day]
+        if day in self.holidays:
+            return []
+        return self.weekdays[day.weekday()]
+
+    def between(self, a: dt.datetime, b: dt.datetime) -> Fraction:
+        total = Fraction(0)
+        day = a.date()
+        while day <= b.date():
+            midnight = dt.datetime.combine(day, dt.time())
+            for start, end in self.windows_of(day):
+                lo, hi = max(a, midnight + start), min(b, midnight + end)
+                if hi > lo:
+                    total += seconds(hi - lo)
+            day += dt.timedelta(days=1)
+        return total
+
+
+def percentile(values: list[Fraction], q: Fraction) -> Fraction:
+    """README: linear interpolation between order statistics, h = (n - 1)·q."""
+    xs = sorted(values)
+    h = (len(xs) - 1) * q
+    lo, hi = math.floor(h), math.ceil(h)
+    return xs[lo] + (h - lo) * (xs[hi] - xs[lo])
+
+
+def bucket_of(frt: Fraction) -> str:
+    for code, upper in FRT_BUCKETS:
+        if upper is None or frt <= upper:
+            return code
+    raise AssertionError(frt)
 
 
 # ---------------------------------------------------------------------------------------------- conversion (§2.4)
@@ -254,11 +339,17 @@ def credited_sessions(sessions: list[Session], orders: list[dict]) -> tuple[set[
 
 # ---------------------------------------------------------------------------------------------- bands (§5)
 
-def band(kpi: str, num: Fraction, den: Fraction) -> str:
+def band(kpi: str, num: Fraction, den: Fraction | None) -> str:
+    if den is None:  # dispute_count: a count, no denominator, no limit by default
+        return "unrated"
     if den == 0:
         return "no_data"
-    if kpi == "bad_review_rate":
-        return "unrated"  # README: neither platform_limit nor industry_limit set by default
+    if kpi in LIMITS:
+        better, limit = LIMITS[kpi]
+        value = num * 100 / den
+        return "pass" if (value >= limit if better == "higher" else value <= limit) else "fail"
+    if kpi not in THRESHOLDS:
+        return "unrated"  # bad_review_rate (README: no limit by default), the other Table A.2 codes, distributions
     value = num / den * (1 if kpi in ("frt_seconds", "avg_response_seconds") else 100)
     better, a5, a4, a3 = THRESHOLDS[kpi]
     if kpi == "complaint_rate":
@@ -277,9 +368,13 @@ class Acc:
     den: Fraction = Fraction(0)
 
 
-def compute(warehouse: Path | str) -> tuple[dict[tuple, dict], list[str]]:
-    """(rows, notes): rows keyed (grain, period, shop_id, agent_id, kpi) → period_start, value, numerator,
-    denominator, band, provisional."""
+def compute(warehouse: Path | str, service_hours: dict | None = None,
+            unanswered_turn_cap: dt.timedelta | None = None) -> tuple[dict[tuple, dict], list[str]]:
+    """(rows, notes): rows keyed (grain, period, shop_id, agent_id, kpi, clock) → period_start, value, numerator,
+    denominator, band, provisional. `service_hours`: the `[service_hours]` table of a cskpi.toml (as parsed by
+    tomllib), for the `clock = 'service'` rows of the response-time KPIs. `unanswered_turn_cap`: README "Service
+    hours and unanswered turns": an unanswered turn counts in PT and its percentiles at this response time, on
+    both clocks, at agent level under the session's agent."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         kinds = {r["kind"] for r in fetch(con, "SELECT DISTINCT kind FROM ingested_files")}
@@ -291,6 +386,8 @@ def compute(warehouse: Path | str) -> tuple[dict[tuple, dict], list[str]]:
                         r["sender_role"], r["sent_at"], r["_seq"], r["_line"]) for r in rows("messages")]
         orders, ratings, complaints = rows("orders"), rows("ratings"), rows("complaints")
         reviews, targets = rows("reviews"), rows("targets")
+        refunds, disputes, feedback, bot_answers = rows("refunds"), rows("disputes"), rows("feedback"), \
+            rows("bot_answers")
         # README Conversion: the latest time seen = max over every timestamp column of every kind
         # (Table A.2 kinds' time columns count too, `agreed_at` does not).
         seen_columns = {"messages": ["sent_at"], "ratings": ["rated_at"], "orders": ["created_at", "paid_at"],
@@ -309,20 +406,34 @@ def compute(warehouse: Path | str) -> tuple[dict[tuple, dict], list[str]]:
         con.close()
 
     out: dict[tuple, Acc] = {}
+    values: dict[tuple, list[Fraction]] = {}  # percentile rows: the period's values
 
-    def add(kpi, grain, day, shop, agent, num, den):
+    def add(kpi, grain, day, shop, agent, num, den, clock="wall"):
         label, start = period_of(day, grain)
-        acc = out.setdefault((grain, label, shop, agent, kpi), Acc(start))
+        acc = out.setdefault((grain, label, shop, agent, kpi, clock), Acc(start))
         acc.num += num
         acc.den += den
 
-    def touch(kpi, grain, day, shop, agent):
-        add(kpi, grain, day, shop, agent, 0, 0)
+    def touch(kpi, grain, day, shop, agent, clock="wall"):
+        add(kpi, grain, day, shop, agent, 0, 0, clock)
+
+    def value_of(kpi, grain, day, shop, agent, clock, x):
+        """a percentile's value (x None: just the row)"""
+        touch(kpi, grain, day, shop, agent, clock)
+        label, _ = period_of(day, grain)
+        vs = values.setdefault((grain, label, shop, agent, kpi, clock), [])
+        if x is not None:
+            vs.append(x)
 
     notes: list[str] = []
     sessions = cut_sessions(messages) if "messages" in kinds else []
     credited, tie_notes = credited_sessions(sessions, orders) if "orders" in kinds else (set(), [])
     notes += tie_notes
+
+    calendar = Calendar(service_hours) if service_hours is not None else None
+    clocks = {"wall": lambda a, b: seconds(b - a)}
+    if calendar is not None:
+        clocks["service"] = calendar.between
 
     for grain in GRAINS:
         for s in sessions:
@@ -331,19 +442,35 @@ def compute(warehouse: Path | str) -> tuple[dict[tuple, dict], list[str]]:
             day = s.start.date()
             levels = [None] + ([s.agent_id] if s.agent_id is not None else [])
             for agent in levels:
-                # FRT: answered inquiries; reply rate; conversion
-                add("frt_seconds", grain, day, s.shop_id, agent, s.frt or 0, 1 if s.replied else 0)
                 add("reply_rate", grain, day, s.shop_id, agent, 1 if s.replied else 0, 1)
                 if "orders" in kinds:
                     add("inquiry_conversion_rate", grain, day, s.shop_id, agent, 1 if id(s) in credited else 0, 1)
-            # PT: shop row for each period with an inquiry; agent rows by the answering agent
-            touch("avg_response_seconds", grain, day, s.shop_id, None)
-            for resp, agent in s.turns:
-                if resp is None:
-                    continue
-                add("avg_response_seconds", grain, day, s.shop_id, None, resp, 1)
-                if agent is not None:
-                    add("avg_response_seconds", grain, day, s.shop_id, agent, resp, 1)
+                for clock, length in clocks.items():
+                    # FRT, its buckets and percentiles: answered inquiries, by the session's agent
+                    frt = length(*s.frt_span) if s.replied else None
+                    add("frt_seconds", grain, day, s.shop_id, agent, frt or 0, 1 if s.replied else 0, clock)
+                    for code, _ in FRT_BUCKETS:
+                        hit = 1 if frt is not None and bucket_of(frt) == code else 0
+                        add(code, grain, day, s.shop_id, agent, hit, 1 if s.replied else 0, clock)
+                    for code in ("frt_median_seconds", "frt_p90_seconds"):
+                        value_of(code, grain, day, s.shop_id, agent, clock, frt)
+            for clock, length in clocks.items():
+                # PT and its percentiles: shop row for each period with an inquiry; agent rows by the answering
+                # agent (unanswered turns left out: no unanswered_turn_cap by default)
+                touch("avg_response_seconds", grain, day, s.shop_id, None, clock)
+                for code in ("response_median_seconds", "response_p90_seconds"):
+                    value_of(code, grain, day, s.shop_id, None, clock, None)
+                for start, answered, agent in s.turns:
+                    if answered is None:
+                        if unanswered_turn_cap is None:
+                            continue  # SPEC §4: left out
+                        resp, agent = seconds(unanswered_turn_cap), s.agent_id
+                    else:
+                        resp = length(start, answered)
+                    for who in [None] + ([agent] if agent is not None else []):
+                        add("avg_response_seconds", grain, day, s.shop_id, who, resp, 1, clock)
+                        for code in ("response_median_seconds", "response_p90_seconds"):
+                            value_of(code, grain, day, s.shop_id, who, clock, resp)
 
         for r in ratings:
             good = 1 if r["level"] >= 4 else 0
@@ -362,21 +489,68 @@ def compute(warehouse: Path | str) -> tuple[dict[tuple, dict], list[str]]:
         for r in reviews:
             add("bad_review_rate", grain, r["created_at"].date(), r["shop_id"], None, 1 if r["rating"] <= 2 else 0, 1)
 
+        # README "Table A.2": shop level only
+        for f in feedback:
+            handled = f["handled"] if f["handled"] is not None else f["handled_at"] is not None
+            add("feedback_handling_rate", grain, f["received_at"].date(), f["shop_id"], None, 1 if handled else 0, 1)
+        for r in refunds:
+            if r["completed_at"] is not None:  # by completion; open refunds are in no period
+                hours = seconds(r["completed_at"] - r["requested_at"]) / 3600
+                add("refund_duration_hours", grain, r["completed_at"].date(), r["shop_id"], None, hours, 1)
+        for d in disputes:
+            add("platform_help_rate", grain, d["opened_at"].date(), d["shop_id"], None,
+                1 if d["platform_involved"] is True else 0, 1)
+        for b in bot_answers:
+            day, shop = b["answered_at"].date(), b["shop_id"]
+            add("bot_intent_accuracy", grain, day, shop, None, 1 if b["intent_correct"] else 0, 1)
+            add("bot_answer_accuracy", grain, day, shop, None, 1 if b["answer_correct"] else 0, 1)
+            add("bot_accuracy", grain, day, shop, None, 1 if b["intent_correct"] and b["answer_correct"] else 0, 1)
+        for c in complaints:
+            if c["category"] != "service":
+                continue
+            deadline = c["agreed_at"] if c["agreed_at"] is not None else c["created_at"] + COMPLAINT_FEEDBACK_WINDOW
+            in_time = c["resolved_at"] is not None and c["resolved_at"] <= deadline
+            add("complaint_feedback_24h_rate", grain, c["created_at"].date(), c["shop_id"], None,
+                1 if in_time else 0, 1)
+
     if "orders" in kinds:
         for t in targets:
             grain, first, last = span_of_label(t["period"])
             sales = sum((exact(o["amount"]) for o in orders
                          if o["shop_id"] == t["shop_id"] and o["paid_at"] is not None and o["amount"] is not None
                          and first <= o["paid_at"].date() <= last), Fraction(0))
-            out[(grain, t["period"], t["shop_id"], None, "target_achievement_rate")] = Acc(
+            out[(grain, t["period"], t["shop_id"], None, "target_achievement_rate", "wall")] = Acc(
                 first, sales, exact(t["target_sales"]))
+
+    # dispute_count: every period in which the shop has disputes or any dated fact of another KPI (0 when no
+    # disputes; a target alone is not a dated fact). Read as: the periods of the shop's other shop-level rows,
+    # target achievement excepted (its rows are by target label). So a payment is a dated fact only through the
+    # complaint rate (complaints ingested), not through the sales of target achievement: README does not say which;
+    # this is the pipeline's reading (tests/test_oracle.py::test_which_periods_have_a_dispute_count).
+    dispute_periods: dict[tuple, Acc] = {}
+    if "disputes" in kinds:
+        for (grain, label, shop, agent, kpi, clock), acc in out.items():
+            if agent is None and kpi != "target_achievement_rate":
+                dispute_periods.setdefault((grain, label, shop), Acc(acc.start))
+        for grain in GRAINS:
+            for d in disputes:
+                label, start = period_of(d["opened_at"].date(), grain)
+                dispute_periods.setdefault((grain, label, d["shop_id"]), Acc(start)).num += 1
 
     result = {}
     for key, acc in out.items():
-        grain, label, shop, agent, kpi = key
+        grain, label, shop, agent, kpi, clock = key
+        unit = UNIT[kpi]
+        if unit == "percentile":
+            vs = values[key]
+            value = percentile(vs, PERCENTILES[kpi]) if vs else None
+            result[key] = {"period_start": acc.start, "value": None if value is None else float(value),
+                           "numerator": None, "denominator": float(len(vs)),
+                           "band": "no_data" if not vs else "unrated", "provisional": False}
+            continue
         if acc.den == 0:
             value = None
-        elif kpi in ("frt_seconds", "avg_response_seconds"):
+        elif unit in ("seconds", "hours"):
             value = float(acc.num / acc.den)
         else:
             value = float(acc.num * 100 / acc.den)
@@ -384,7 +558,15 @@ def compute(warehouse: Path | str) -> tuple[dict[tuple, dict], list[str]]:
         if kpi == "inquiry_conversion_rate":
             window_end = dt.datetime.combine(last_day(grain, acc.start) + dt.timedelta(days=2), dt.time())
             provisional = latest_seen is None or latest_seen < window_end
+        if kpi == "complaint_feedback_24h_rate":
+            window_end = dt.datetime.combine(last_day(grain, acc.start) + dt.timedelta(days=1), dt.time()) \
+                + COMPLAINT_FEEDBACK_WINDOW
+            provisional = latest_seen is None or latest_seen < window_end
         result[key] = {"period_start": acc.start, "value": value, "numerator": float(acc.num),
                        "denominator": float(acc.den), "band": band(kpi, acc.num, acc.den),
                        "provisional": provisional}
+    for (grain, label, shop), acc in dispute_periods.items():
+        result[(grain, label, shop, None, "dispute_count", "wall")] = {
+            "period_start": acc.start, "value": float(acc.num), "numerator": float(acc.num), "denominator": None,
+            "band": "unrated", "provisional": False}
     return result, notes

@@ -1,12 +1,18 @@
-"""The eight core KPIs of SPEC §4 as the pipeline publishes them, compared row by row with an independent
-recomputation from SPEC.md + README "Reference" (`tests/oracle.py`) over the lake's landed rows.
+"""Every KPI row the pipeline publishes (the eight core KPIs of SPEC §4, the Table A.2 measures and the 24-hour
+complaint rule, the FRT buckets and the response-time percentiles of README "Reference"), compared row by row with
+an independent recomputation from SPEC.md + README "Reference" (`tests/oracle.py`) over the lake's landed rows.
 
 Inboxes: the shipped sample data, and small hand-made exports that hit the edge cases of §2 (the exact 30-minute gap,
 same-second messages, bots, midnight / month / year ends, the next-day conversion window, late replies, exported
-session ids) — in one run, and split over two nightly runs.
+session ids) and of the new measures (complaints answered exactly 24 h after and 24 h + 1 s, agreed times, refunds
+crossing midnight, disputes with and without the platform, bot audits at exactly 90 %, feedback handled or not, FRTs
+on the bucket edges, percentiles of odd and even counts with ties) — in one run, split over two nightly runs, and
+with a second night that re-sends records; and runs with a `[service_hours]` calendar and an `unanswered_turn_cap`
+given by `--config`, whose `clock = 'service'` rows are compared too.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import shutil
 from pathlib import Path
@@ -26,6 +32,7 @@ RATING_HEADER = ["rating_id", "shop_id", "rated_at", "level", "session_id", "cus
 COMPLAINT_HEADER = ["complaint_id", "shop_id", "created_at", "customer_id", "order_id", "category"]
 REVIEW_HEADER = ["review_id", "shop_id", "created_at", "rating", "order_id", "customer_id"]
 TARGET_HEADER = ["shop_id", "period", "target_sales"]
+DISTRIBUTIONS = {*oracle.PERCENTILES, *(code for code, _ in oracle.FRT_BUCKETS)}
 
 
 # ---------------------------------------------------------------------------------------------- running, comparing
@@ -35,22 +42,23 @@ def run(inbox: Path, lake: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def published(lake: Path) -> dict[tuple, dict]:
-    """The pipeline's rows of the eight core codes; with the default configuration every row is the wall clock
-    (README: `clock = 'service'` rows exist only with a `[service_hours]` calendar)."""
+def published(lake: Path, clocks: set[str] = frozenset({"wall"})) -> dict[tuple, dict]:
+    """Every row the pipeline publishes, keyed (grain, period, shop_id, agent_id, kpi, clock); with the default
+    configuration every row is the wall clock (README: `clock = 'service'` rows exist only with a `[service_hours]`
+    calendar). Every published code must be one the oracle knows."""
     con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
     try:
-        clocks = {c for (c,) in con.execute("SELECT DISTINCT clock FROM kpi").fetchall()}
-        assert clocks <= {"wall"}, clocks
+        seen = {c for (c,) in con.execute("SELECT DISTINCT clock FROM kpi").fetchall()}
+        assert seen <= set(clocks), seen
         rows = con.execute(
-            "SELECT grain, period, shop_id, agent_id, kpi, " + ", ".join(FIELDS) +
-            " FROM kpi WHERE clock = 'wall' AND kpi IN (SELECT unnest(?))", [list(oracle.CORE)]).fetchall()
+            "SELECT grain, period, shop_id, agent_id, kpi, clock, " + ", ".join(FIELDS) + " FROM kpi").fetchall()
     finally:
         con.close()
     out = {}
     for r in rows:
-        assert r[:5] not in out, f"duplicate KPI row {r[:5]}"
-        out[r[:5]] = dict(zip(FIELDS, r[5:]))
+        assert r[4] in oracle.ALL_CODES, f"a code the oracle does not know: {r[4]}"
+        assert r[:6] not in out, f"duplicate KPI row {r[:6]}"
+        out[r[:6]] = dict(zip(FIELDS, r[6:]))
     return out
 
 
@@ -76,10 +84,10 @@ def differences(expected: dict[tuple, dict], got: dict[tuple, dict]) -> list[str
     return out
 
 
-def check(lake: Path, min_rows: int) -> int:
-    expected, notes = oracle.compute(lake / "warehouse.duckdb")
+def check(lake: Path, min_rows: int, service_hours: dict | None = None, cap: dt.timedelta | None = None) -> int:
+    expected, notes = oracle.compute(lake / "warehouse.duckdb", service_hours, cap)
     assert not notes, notes  # an ambiguous input (tied session starts) would make the comparison unfair
-    got = published(lake)
+    got = published(lake, {"wall", "service"} if service_hours is not None else {"wall"})
     diffs = differences(expected, got)
     assert not diffs, f"{len(diffs)} of {len(expected)} oracle rows / {len(got)} published rows differ:\n" + \
         "\n".join(diffs[:12])
@@ -312,11 +320,114 @@ def edge_other_kinds() -> dict[str, tuple[list[str], list[tuple]]]:
     }
 
 
+REFUND_HEADER = ["refund_id", "shop_id", "requested_at", "completed_at", "order_id", "customer_id", "reason",
+                 "outcome"]
+DISPUTE_HEADER = ["dispute_id", "shop_id", "opened_at", "closed_at", "platform_involved", "order_id", "customer_id"]
+FEEDBACK_HEADER = ["feedback_id", "shop_id", "received_at", "handled_at", "handled", "category", "customer_id"]
+BOT_HEADER = ["answer_id", "shop_id", "answered_at", "intent_correct", "answer_correct", "session_id",
+              "customer_id", "question"]
+COMPLAINT_A2_HEADER = COMPLAINT_HEADER + ["responded_at", "resolved_at", "agreed_at"]
+
+
+def edge_table_a2() -> dict[str, tuple[list[str], list[tuple]]]:
+    """README "Table A.2": refunds, disputes, feedback, audited bot replies and service complaints with the 24-hour
+    rule, on the edges the README names. Every time is at or before 2027-01-05 08:00 (the edge inbox's latest time
+    seen, o_ye3's payment), so that the provisional flags of the core inbox stay as they were."""
+    refunds = [
+        ("f1", "S1", "2026-11-02 23:00:00", "2026-11-03 01:30:00", None, "gap", "七天无理由", "退款成功"),  # midnight
+        ("f2", "S1", "2026-11-30 22:00:00", "2026-12-01 00:00:00", "o_mid", "mid", "quality", "success"),  # month
+        ("f3", "S1", "2026-11-05 10:00:00", None, None, "cv1", "usage", None),                   # open: no period
+        ("f4", "S1", "2026-11-10 10:00:00", "2026-11-10 10:00:00", None, "cv1", "other", "closed"),  # 0 h
+        ("f5", "S1", "2026-11-01 10:00:00", "2026-11-10 10:00:01", None, "cv2", "质量问题", "rejected"),  # any outcome
+        ("f6", "S1", "2026-12-31 20:00:00", "2027-01-01 08:00:00", "o_ye", "ye", "换货", None),   # year end
+        ("f7", "S8", "2026-11-19 09:15:00", "2026-11-20 09:00:00", None, None, None, None),       # A.2-only shop
+    ]
+    disputes = [
+        ("d1", "S1", "2026-11-02 09:00:00", "2026-11-03 09:00:00", "yes", None, "gap"),
+        ("d2", "S1", "2026-11-02 23:59:59", None, "no", None, "tie"),
+        ("d3", "S1", "2026-11-03 00:00:00", None, None, None, "botc"),        # empty: not involved
+        ("d4", "S1", "2026-11-10 12:00:00", "2026-11-11 12:00:00", "是", "o_cv1a", "cv1"),
+        ("d5", "S2", "2026-11-05 15:00:00", None, "已介入", "o_k2", "k2"),
+        ("d6", "S8", "2026-11-20 10:00:00", None, "false", None, None),
+        ("d7", "S10", "2026-11-21 10:00:00", None, "TRUE", None, None),      # a shop with disputes only
+        ("d8", "S1", "2027-01-03 23:00:00", "2027-01-04 10:00:00", "未介入", None, "ye"),
+    ]
+    feedback = [
+        ("b1", "S1", "2026-11-02 10:00:00", None, "true", "物流", "gap"),      # handled flag alone
+        ("b2", "S1", "2026-11-02 11:00:00", "2026-11-02 12:00:00", None, None, "tie"),  # handled_at alone
+        ("b3", "S1", "2026-11-02 12:00:00", None, None, None, "tie2"),         # neither: not handled
+        ("b4", "S1", "2026-11-06 10:00:00", "2026-11-06 11:00:00", "false", None, "k1"),  # the flag wins
+        ("b5", "S1", "2026-11-04 10:00:00", None, "已处理", None, "cv1"),
+        ("b6", "S1", "2026-11-30 23:59:59", "2026-12-01 00:10:00", None, None, "mid"),
+        ("b7", "S8", "2026-11-20 08:00:00", None, "未处理", None, None),
+        ("b8", "S8", "2026-11-20 09:00:00", None, "Y", None, None),
+    ]
+    bots = []
+    for i in range(10):  # 11-03: intent 9/10 (exactly 90: pass), answer 10/10, both 9/10
+        bots.append((f"ba{i}", "S1", f"2026-11-03 1{i}:00:00", "no" if i == 0 else "yes", "1", None, "botc", "q"))
+    for i in range(10):  # 11-04: intent 10/10, answer 8/10: both 80 (fail); Chinese flags
+        bots.append((f"bb{i}", "S1", f"2026-11-04 1{i}:00:00", "对", "错误" if i < 2 else "正确", None, None, "q"))
+    bots += [(None, "S1", "2026-11-05 10:00:00", "0", "0", None, None, "same"),   # no answer_id: one record
+             (None, "S1", "2026-11-05 10:00:00", "0", "0", None, None, "same"),
+             (None, "S1", "2026-11-05 10:00:00", "1", "1", None, None, "other"),
+             ("bc1", "S8", "2026-11-20 23:59:59", "n", "y", None, None, None)]
+    complaints = [
+        ("q1", "S1", "2026-11-04 10:00:00", "cv1", None, "service", "2026-11-04 11:00:00", "2026-11-05 10:00:00",
+         None),                                                                      # exactly 24 h: in time
+        ("q2", "S1", "2026-11-04 11:00:00", "cv2", None, "service", None, "2026-11-05 11:00:01", None),  # 24 h 1 s
+        ("q3", "S1", "2026-11-06 09:00:00", "cv3", None, "service", "2026-11-06 09:05:00", None, None),  # never
+        ("q4", "S1", "2026-11-06 10:00:00", "cv4", None, "service", None, "2026-11-08 10:00:00",
+         "2026-11-08 10:00:00"),                                                     # agreed later: in time
+        ("q5", "S1", "2026-11-07 10:00:00", "cv5", None, "service", None, "2026-11-07 13:00:00",
+         "2026-11-07 12:00:00"),                                                     # agreed sooner: late
+        ("q6", "S1", "2026-11-07 11:00:00", "cv5", None, "product", None, None, None),  # not a service complaint
+        ("q7", "S1", "2026-11-30 23:30:00", "mid", None, "服务质量", None, "2026-12-01 10:00:00", None),
+        ("q8", "S1", "2027-01-03 09:00:00", "ye", None, "service", None, "2027-01-03 10:00:00", None),
+        ("q9", "S1", "2027-01-04 10:00:00", "ye3", None, "service", None, "2027-01-04 12:00:00", None),  # provisional
+        ("q10", "S8", "2026-11-20 10:00:00", None, None, "service", None, "2026-11-21 10:00:00", None),
+    ]
+    return {"refunds": (REFUND_HEADER, refunds), "disputes": (DISPUTE_HEADER, disputes),
+            "feedback": (FEEDBACK_HEADER, feedback), "bot_answers": (BOT_HEADER, bots),
+            "complaints": (COMPLAINT_A2_HEADER, complaints)}
+
+
+def distribution_messages(shop: str = "S7") -> list[tuple]:
+    """FRTs exactly on the bucket edges (10 s, 20 s, 30 s, 60 s, 5 min) and a microsecond past them; percentiles of
+    odd and even counts with ties; a day of one value and a day of unanswered inquiries only (no_data)."""
+    m = []
+    plan = {  # day → FRT of each session (None: unanswered); the agent alternates s7a, s7b
+        "2026-11-09": ["10", "10", "20", "30", "60", "300", "300.000001", None],       # 7 values, ties
+        "2026-11-10": ["0", "10.000001", "20.000001", "30.000001", "60.000001", "300"],  # 6 values
+        "2026-11-11": ["5"],
+        "2026-11-12": [None, None],
+    }
+    for day, frts in plan.items():
+        for i, frt in enumerate(frts):
+            c, agent = f"{shop}{day[-2:]}_{i}", ("s7a", "s7b")[i % 2]
+            start = dt.datetime.fromisoformat(f"{day} 10:00:00") + dt.timedelta(minutes=20 * i)
+            m.append(msg(f"{c}q", c, "customer", str(start), agent=agent, shop=shop))
+            if frt is None:
+                continue
+            t = start + dt.timedelta(seconds=float(frt))
+            m.append(msg(f"{c}a", c, "agent", t.isoformat(sep=" "), agent=agent, shop=shop))
+            # two more turns: 7 s and 7 s (ties), answered by the other agent on the second
+            for j, (gap, resp, who) in enumerate([(60, 7, agent), (120, 7, ("s7b", "s7a")[i % 2])]):
+                q = t + dt.timedelta(seconds=gap)
+                m.append(msg(f"{c}q{j}", c, "customer", q.isoformat(sep=" "), shop=shop))
+                m.append(msg(f"{c}a{j}", c, "agent", (q + dt.timedelta(seconds=resp)).isoformat(sep=" "),
+                             agent=who, shop=shop))
+    return m
+
+
 def write_inbox(inbox: Path, keep=lambda kind, row: True) -> None:
     write_csv(inbox / "messages_edge.csv", MESSAGE_HEADER, [r for r in edge_messages() if keep("messages", r)])
+    write_csv(inbox / "messages_dist.csv", MESSAGE_HEADER,
+              [r for r in distribution_messages() if keep("messages", r)])
     write_csv(inbox / "orders_edge.csv", ORDER_HEADER, [r for r in edge_orders() if keep("orders", r)])
     for kind, (header, rows) in edge_other_kinds().items():
         write_csv(inbox / f"{kind}_edge.csv", header, [r for r in rows if keep(kind, r)])
+    for kind, (header, rows) in edge_table_a2().items():
+        write_csv(inbox / f"{kind}_a2.csv", header, [r for r in rows if keep(kind, r)])
 
 
 def test_edge_cases_match_the_oracle(tmp_path):
@@ -330,7 +441,8 @@ def test_edge_cases_over_two_nights_match_the_oracle(tmp_path):
     """The same rows as two nightly runs: everything before 2026-11-15 12:00 first (the late replies of H and the
     sessions of I..L arrive the next night), then the rest; an order is re-sent paid on the second night."""
     cut = "2026-11-15 12:00:00"
-    time_col = {"messages": 6, "orders": 3, "ratings": 2, "complaints": 2, "reviews": 2}
+    time_col = {"messages": 6, "orders": 3, "ratings": 2, "complaints": 2, "reviews": 2, "refunds": 2,
+                "disputes": 2, "feedback": 2, "bot_answers": 2}
 
     def night1(kind, row):
         return kind != "targets" and row[time_col[kind]].replace("T", " ")[:19] < cut
@@ -358,14 +470,131 @@ def test_kinds_never_ingested_and_an_empty_complaints_file(tmp_path):
     run(inbox, tmp_path / "lake")
     n = check(tmp_path / "lake", min_rows=200)
     kpis = {k[4] for k in published(tmp_path / "lake")}
-    assert kpis == {"frt_seconds", "avg_response_seconds", "reply_rate", "inquiry_conversion_rate", "complaint_rate"}
+    # no service complaint: no 24-hour feedback rows; no Table A.2 kind: none of their codes
+    assert kpis == {"frt_seconds", "avg_response_seconds", "reply_rate", "inquiry_conversion_rate", "complaint_rate",
+                    *DISTRIBUTIONS}
 
     only = tmp_path / "only"
     write_csv(only / "messages_edge.csv", MESSAGE_HEADER, edge_messages())
     run(only, tmp_path / "lake2")
     m = check(tmp_path / "lake2", min_rows=100)
-    assert {k[4] for k in published(tmp_path / "lake2")} == {"frt_seconds", "avg_response_seconds", "reply_rate"}
+    assert {k[4] for k in published(tmp_path / "lake2")} == {"frt_seconds", "avg_response_seconds", "reply_rate",
+                                                              *DISTRIBUTIONS}
     print(f"partial kinds: {n} and {m} rows compared")
+
+
+def test_which_periods_have_a_dispute_count(tmp_path):
+    """README: dispute_count has a row for every period in which the shop has disputes or any dated fact of another
+    shop-level KPI row (0 without disputes); sales are not such a fact. Facts that give no KPI row: an agent-opened
+    session, an unpaid order, an open refund. Payments without complaints ever ingested (no complaint rate) give no
+    row, even when a month target counts their sales. A second lake: complaints and disputes without orders (no
+    complaint rate): a product complaint gives no row, a service complaint does (its 24-hour rate)."""
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "messages_d.csv", MESSAGE_HEADER, [
+        msg("m1", "u1", "agent", "2026-11-02 10:00:00", agent="a1"),            # 催付 only: not an inquiry
+        msg("m2", "u1", "customer", "2026-11-02 10:05:00"),
+        msg("m3", "u2", "customer", "2026-11-09 10:00:00"),                     # an inquiry
+        msg("m4", "u2", "agent", "2026-11-09 10:00:09", agent="a1")])
+    write_csv(inbox / "orders_d.csv", ORDER_HEADER, [
+        ("o1", "S1", "u1", "2026-11-03 10:00:00", None, "5"),                   # unpaid
+        ("o2", "S1", "u1", "2026-11-04 10:00:00", "2026-11-05 10:00:00", "5"),  # paid on 11-05
+        ("o3", "S1", "u1", "2026-11-06 10:00:00", "2026-11-06 10:00:00", None)])  # paid, no amount
+    write_csv(inbox / "refunds_d.csv", REFUND_HEADER, [
+        ("f1", "S1", "2026-11-07 10:00:00", None, None, None, None, None),         # open
+        ("f2", "S1", "2026-11-08 10:00:00", "2026-11-10 10:00:00", None, None, None, None)])
+    write_csv(inbox / "disputes_d.csv", DISPUTE_HEADER, [("d1", "S1", "2026-11-20 10:00:00", None, "1", None, None)])
+    # a target alone (11-30); and a month target that the payments of 11-05 and 11-06 count towards
+    write_csv(inbox / "targets_d.csv", TARGET_HEADER, [("S1", "2026-11-30", "10"), ("S1", "2026-11", "10")])
+    run(inbox, tmp_path / "lake")
+    n = check(tmp_path / "lake", min_rows=20)
+
+    other = tmp_path / "other"
+    write_csv(other / "complaints_d.csv", COMPLAINT_A2_HEADER, [
+        ("c1", "S1", "2026-11-03 10:00:00", None, None, "product", None, None, None),
+        ("c2", "S1", "2026-11-04 10:00:00", None, None, "service", None, "2026-11-04 11:00:00", None)])
+    write_csv(other / "disputes_d.csv", DISPUTE_HEADER, [("d1", "S1", "2026-11-20 10:00:00", None, "0", None, None)])
+    run(other, tmp_path / "lake2")
+    m = check(tmp_path / "lake2", min_rows=5)
+    print(f"dispute count periods: {n} and {m} rows compared")
+
+
+SERVICE_HOURS_TOML = """
+[service_hours]
+mon = ["09:00-12:00", "13:30-23:00"]
+tue = ["09:00-23:00"]
+wed = ["09:00-23:00"]
+thu = ["09:00-23:00"]
+fri = ["09:00-23:00"]
+sat = ["10:00-18:00"]
+holidays = ["2026-11-11", "2026-11-12"]
+[service_hours.dates]
+"2026-11-12" = ["14:00-16:00"]
+"2026-11-15" = ["09:00-24:00"]
+"""
+
+
+def service_messages() -> list[tuple]:
+    """Shop S11: service time across the lunch break, a closed weekend night, a closed Sunday, a date that is both
+    a holiday and has its own windows, and a make-up Sunday open to 24:00."""
+    s = dict(shop="S11")
+    return [
+        msg("s1q", "w1", "customer", "2026-11-09 11:59:00", **s),               # Mon: 60 s + 60 s = 120 s
+        msg("s1a", "w1", "agent", "2026-11-09 13:31:00", agent="x1", **s),
+        msg("s2q", "w2", "customer", "2026-11-20 22:59:55", **s),               # Fri 23:00 → Sat 10:00: 12 s
+        msg("s2a", "w2", "agent", "2026-11-21 10:00:07", agent="x1", **s),
+        msg("s2r", "w2", "customer", "2026-11-21 10:00:30", **s),               # a second turn: 9.5 s
+        msg("s2b", "w2", "agent", "2026-11-21 10:00:39.500", agent="x2", **s),
+        msg("s3q", "w3", "customer", "2026-11-22 10:00:00", **s),               # Sun closed: 0 s
+        msg("s3a", "w3", "agent", "2026-11-22 10:05:00", agent="x2", **s),
+        msg("s4q", "w4", "customer", "2026-11-12 13:00:00", **s),               # holiday with its own window: 30 s
+        msg("s4a", "w4", "agent", "2026-11-12 14:00:30", agent="x1", **s),
+        msg("s5q", "w5", "customer", "2026-11-15 23:59:50", **s),               # make-up Sunday to 24:00: 20 s
+        msg("s5a", "w5", "agent", "2026-11-16 09:00:10", agent="x2", **s),
+        msg("s6q", "w6", "customer", "2026-11-14 18:00:00", **s),               # Sat after closing: unanswered
+    ]
+
+
+def test_service_hours_clock_matches_the_oracle(tmp_path):
+    """README "Service hours": with a `[service_hours]` calendar (given by `--config`), every response-time KPI has a
+    `clock = 'service'` row beside its wall-clock row, banded with the same thresholds."""
+    import tomllib
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "messages_edge.csv", MESSAGE_HEADER, edge_messages())
+    write_csv(inbox / "messages_dist.csv", MESSAGE_HEADER, distribution_messages())
+    write_csv(inbox / "messages_service.csv", MESSAGE_HEADER, service_messages())
+    config = tmp_path / "cskpi.toml"
+    config.write_text(SERVICE_HOURS_TOML, encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(inbox), "--lake", str(tmp_path / "lake"), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    n = check(tmp_path / "lake", min_rows=1000, service_hours=tomllib.loads(SERVICE_HOURS_TOML)["service_hours"])
+    service = [k for k in published(tmp_path / "lake", {"wall", "service"}) if k[5] == "service"]
+    assert {k[4] for k in service} == set(oracle.RESPONSE_TIME)
+    print(f"service hours: {n} rows compared, {len(service)} of them on the service clock")
+
+
+def test_unanswered_turn_cap_matches_the_oracle(tmp_path):
+    """README: with `unanswered_turn_cap` set, an unanswered turn counts in PT and its percentiles at the cap, on both
+    clocks, and at agent level under the session's agent (FRT is not affected)."""
+    import tomllib
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "messages_edge.csv", MESSAGE_HEADER, edge_messages())
+    write_csv(inbox / "messages_dist.csv", MESSAGE_HEADER, distribution_messages())
+    write_csv(inbox / "messages_service.csv", MESSAGE_HEADER, service_messages())
+    config = tmp_path / "cskpi.toml"
+    config.write_text('unanswered_turn_cap = "10min"\n' + SERVICE_HOURS_TOML, encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(inbox), "--lake", str(tmp_path / "lake"), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    n = check(tmp_path / "lake", min_rows=1000, service_hours=tomllib.loads(SERVICE_HOURS_TOML)["service_hours"],
+              cap=dt.timedelta(minutes=10))
+    # the cap made a difference: without it the oracle disagrees with these rows, on PT (both clocks) only
+    uncapped, _ = oracle.compute(tmp_path / "lake" / "warehouse.duckdb",
+                                 tomllib.loads(SERVICE_HOURS_TOML)["service_hours"])
+    got = published(tmp_path / "lake", {"wall", "service"})
+    changed = {(k[4], k[5]) for k in uncapped.keys() | got.keys()
+               if k not in uncapped or k not in got or differences({k: uncapped[k]}, {k: got[k]})}
+    assert {kpi for kpi, _ in changed} == {"avg_response_seconds", "response_median_seconds", "response_p90_seconds"}
+    assert {clock for _, clock in changed} == {"wall", "service"}
+    print(f"unanswered turn cap: {n} rows compared")
 
 
 def band_edge_inbox(inbox: Path) -> None:
@@ -457,7 +686,10 @@ def test_a_second_night_that_changes_earlier_sessions_and_orders(tmp_path):
     """Night 1 is the whole edge inbox; night 2 changes what night 1 derived: a message bridging two sessions, one
     before a conversation's first session, a late reply to a session of night 1, a late reply that now answers an
     earlier session, a smaller customer joining an exported session, re-sent orders whose payment moved, a duplicate
-    message, ratings, complaints and reviews of old days, and a later latest-time-seen."""
+    message, ratings, complaints and reviews of old days, and a later latest-time-seen (which makes the provisional
+    24-hour rate of 2027-01-04 final); re-sent disputes (the platform now involved; moved to another day, leaving a
+    day with no fact at all), refunds (completed now; completed later; open again), feedback (handled now),
+    service complaints (resolved exactly 24 h after; a later agreed time) and a bot audit (the first one stays)."""
     write_inbox(tmp_path / "n1")
     run(tmp_path / "n1", tmp_path / "lake")
     n2 = tmp_path / "n2"
@@ -480,6 +712,27 @@ def test_a_second_night_that_changes_earlier_sessions_and_orders(tmp_path):
     write_csv(n2 / "complaints_night2.csv", COMPLAINT_HEADER + ["responded_at", "resolved_at"], [
         ("c4", "S1", "2026-11-11 08:00:00", None, None, "service", "2027-01-11 09:00:00", "2027-01-12 10:00:00")])
     write_csv(n2 / "reviews_night2.csv", REVIEW_HEADER, [("v5", "S1", "2026-11-11 12:00:00", "4", None, None)])
+    # Table A.2 re-sends (a re-sent key replaces, bot answers excepted: the first stays)
+    write_csv(n2 / "disputes_night2.csv", DISPUTE_HEADER, [
+        ("d2", "S1", "2026-11-02 23:59:59", "2026-11-05 10:00:00", "yes", None, "tie"),   # the platform stepped in
+        ("d1", "S1", "2026-11-04 09:00:00", None, "yes", None, "gap"),                    # moved to another day
+        ("d6", "S8", "2026-11-25 10:00:00", None, "false", None, None),                   # 11-20 keeps its 0 row
+        ("d7", "S10", "2026-11-22 10:00:00", None, "true", None, None)])                  # 11-21 has no fact left
+    write_csv(n2 / "refunds_night2.csv", REFUND_HEADER, [
+        ("f3", "S1", "2026-11-05 10:00:00", "2026-11-06 10:00:00", None, "cv1", "usage", "success"),  # completed
+        ("f1", "S1", "2026-11-02 23:00:00", "2026-11-04 02:00:00", None, "gap", "七天无理由", "退款成功"),  # later
+        ("f4", "S1", "2026-11-10 10:00:00", None, None, "cv1", "other", "reopened")])     # open again
+    write_csv(n2 / "feedback_night2.csv", FEEDBACK_HEADER, [
+        ("b3", "S1", "2026-11-02 12:00:00", None, "yes", None, "tie2"),
+        ("b4", "S1", "2026-11-06 10:00:00", "2026-11-06 11:00:00", None, None, "k1")])
+    write_csv(n2 / "complaints_a2_night2.csv", COMPLAINT_A2_HEADER, [
+        ("q3", "S1", "2026-11-06 09:00:00", "cv3", None, "service", "2026-11-06 09:05:00", "2026-11-07 09:00:00",
+         None),                                                                          # resolved at 24 h
+        ("q2", "S1", "2026-11-04 11:00:00", "cv2", None, "service", None, "2026-11-05 11:00:01",
+         "2026-11-06 00:00:00")])                                                        # a later agreed time
+    write_csv(n2 / "bot_answers_night2.csv", BOT_HEADER, [
+        ("ba0", "S1", "2026-11-03 10:00:00", "yes", "yes", None, "botc", "q"),           # the first stays
+        ("bd1", "S1", "2026-11-03 23:59:59", "yes", "no", None, None, "q")])
     run(n2, tmp_path / "lake")
     n = check(tmp_path / "lake", min_rows=300)
     print(f"second night: {n} rows compared")
