@@ -132,18 +132,20 @@ def level(raw: pl.Expr, let: Let = inline) -> Parsed:
 
 
 def stars(raw: pl.Expr, let: Let = inline) -> Parsed:
-    value = let(_small_int(raw.str.replace(r"\s*(星|stars?)$", ""), let))
+    value = let(_small_int(raw.str.strip_chars().str.replace(r"\s*(星|stars?)$", ""), let))
     ok = value.is_between(1, 5)
     return pl.when(ok).then(value).otherwise(None), _unless_parsed(raw, "rating outside 1–5 stars")
 
 
 def decimal(raw: pl.Expr, let: Let = inline) -> Parsed:
     number = let(raw.str.strip_chars().str.replace_all(r"[,，¥￥\s]|元$", "").cast(pl.Float64, strict=False))
-    value = pl.when(number >= 0).then(number).otherwise(None)
+    # The cast reads "NaN", "inf" and "Infinity" too, and polars orders NaN above every number: an amount is finite.
+    finite = number.is_finite()
+    value = pl.when(finite & (number >= 0)).then(number).otherwise(None)
     def reason(parsed: pl.Expr) -> pl.Expr:
         return (
             pl.when(raw.is_null() | parsed.is_not_null()).then(_NULL_TEXT)
-            .when(number < 0).then(pl.lit("negative amount"))
+            .when(finite & (number < 0)).then(pl.lit("negative amount"))
             .otherwise(pl.lit("not a number"))
         )
     return value, reason

@@ -1,0 +1,36 @@
+"""The value parsers of pipeline/normalise/values.py on their own: what each text gives, and why a text is refused."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pipeline.normalise import values
+
+
+def parse(parser, texts: list[str | None]) -> list[tuple]:
+    raw = pl.col("raw")
+    value, reason = parser(raw)
+    frame = pl.DataFrame({"raw": texts}, schema={"raw": pl.String}).with_columns(value.alias("value"))
+    return frame.with_columns(reason(pl.col("value")).alias("reason")).select("value", "reason").rows()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("99.50", (99.5, None)), ("¥1,200", (1200.0, None)), (" 12 元", (12.0, None)), ("0", (0.0, None)),
+    ("-3", (None, "negative amount")), ("abc", (None, "not a number")),
+    # polars reads these as floats; NaN compares above every number, so "NaN" passed a >= 0 check and landed
+    ("NaN", (None, "not a number")), ("nan", (None, "not a number")), ("inf", (None, "not a number")),
+    ("Infinity", (None, "not a number")), ("-inf", (None, "not a number")),
+    (None, (None, None)),
+])
+def test_an_amount_is_a_finite_number_not_below_zero(text, expected):
+    assert parse(values.decimal, [text]) == [expected]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("5", 5), (" 5 ", 5), ("5星", 5), (" 5星 ", 5), ("5 星", 5), ("5星 ", 5), ("3 stars", 3), ("1 star", 1),
+    ("0", None), ("6星", None), ("4.5", None), ("nan", None),
+])
+def test_stars_are_a_whole_number_from_1_to_5_with_or_without_their_unit(text, expected):
+    [(value, reason)] = parse(values.stars, [text])
+    assert value == expected
+    assert (reason is None) == (expected is not None)
