@@ -14,7 +14,7 @@ Readings of the text this reference makes (see the report of the test for where 
   component by component;
 - CSV: UTF-8 with or without BOM when the whole file decodes as UTF-8, else GB18030; LF or CRLF; quoted fields
   may hold newlines; a bare CR is text; blank lines are not rows but count in line numbers; the line of a row is
-  the physical line it starts on (header = line 1); a quote never closed refuses the file;
+  the physical line it starts on (header = line 1); a quoted field never closed refuses the file;
 - XLSX: first sheet, line = Excel row (header = row 1); native datetime cells are local times; a numeric cell in a
   text column is its number written without a trailing `.0`;
 - a row with more fields than the header is rejected without a column; fewer fields: the missing cells are empty;

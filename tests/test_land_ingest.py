@@ -151,6 +151,34 @@ def test_accounting_and_exact_reject_lines_after_quoted_newlines(tmp_path, newli
         assert query(lake, "SELECT content FROM messages WHERE message_id = 'm2'") == [("line one\nline two\nline three",)]
 
 
+STRAY_QUOTES = (
+    "message_id,shop_id,customer_id,sender_role,sent_at,content\n"   # line 1
+    'm1,S1,C1,customer,2026-11-27 10:00:00,他说"好\n'                  # 2  a stray quote inside a field
+    'm2,S1,C1,agent,2026-11-27 10:00:05,"quoted, with ""quotes""\nand a newline"\n'  # 3-4
+    "m3,S1,C1,customer,not a time,x\n"                                # 5  unparseable time
+    'm4,S1,C1,agent,2026-11-27 10:01:00,5" screen\n'                  # 6  a second stray quote
+    'm5,S1,C1,customer,2026-11-27 10:02:00,"one more ""quoted"""\n'   # 7
+)
+
+
+@pytest.mark.parametrize("stray", [1, 2], ids=["odd", "even"])
+@pytest.mark.parametrize("encoding, newline", [("utf-8", "\n"), ("gb18030", "\r\n")], ids=["utf8-lf", "gb-crlf"])
+def test_a_stray_quote_inside_a_field_is_a_character_as_in_excel(tmp_path, stray, encoding, newline):
+    # Polars splits a file into records by counting every quote: one stray quote (or two) refused the whole file.
+    text = STRAY_QUOTES if stray == 2 else STRAY_QUOTES.replace('5" screen', "5 inch screen")
+    path = tmp_path / "messages.csv"
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    lake, results = ingest(tmp_path / "lake", [("messages", path)], LOOSE)
+    r = only(results)
+    assert (r.status, r.read, r.accepted, r.rejected, r.duplicates) == ("landed", 5, 4, 1, 0)
+    assert_accounting(lake, results)
+    assert [(g[0], g[1]) for g in rejects(lake, path)] == [(5, "sent_at")]
+    screen = '5" screen' if stray == 2 else "5 inch screen"
+    want = [("m1", '他说"好', 2), ("m2", f"quoted, with \"quotes\"{newline}and a newline", 3), ("m4", screen, 6),
+            ("m5", 'one more "quoted"', 7)]
+    assert query(lake, "SELECT message_id, content, _line FROM messages ORDER BY message_id") == want
+
+
 def test_accounting_over_several_files_and_kinds(tmp_path):
     files = [
         ("messages", kind_csv(tmp_path / "m1.csv", "messages", [row("messages"), row("messages", message_id="m2"),

@@ -22,7 +22,7 @@ from ..kinds import KINDS, Kind
 from ..normalise import REJECT_COLUMNS, SUSPECT, normalise, parse_values
 from ..schemas import TABLES
 from ..schemas.validate import SchemaViolation, validate_parquet
-from ..read import ReadError, explain, load_mapping, mapping_for, open_table, resolve_headers
+from ..read import ReadError, explain, load_mapping, mapping_for, open_table, relaxed, resolve_headers
 from ..read.profiles import apply_profile
 from .intervals import Cover, coalesce, may_share_keys
 from .lake import FileEntry, Lake, Manifest, fsync_file, quote
@@ -216,7 +216,16 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     try:
         staged = _stage(frame, kind, header_map.rename, config.timezone, work, seq)
     except pl.exceptions.PolarsError as e:
-        raise explain(raw, e) from None
+        # a stray quote inside a field: read the file again as Excel does, once
+        again = relaxed(raw, work)
+        if again is None:
+            raise explain(raw, e) from None
+        raw = again
+        frame = apply_profile(config.profile, kind.name, raw.frame) if config.profile else raw.frame
+        try:
+            staged = _stage(frame, kind, header_map.rename, config.timezone, work, seq)
+        except pl.exceptions.PolarsError as e:
+            raise explain(raw, e) from None
 
     if staged.is_part:  # every row accepted: the reject columns are null
         nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in REJECT_COLUMNS)
