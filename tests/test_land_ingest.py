@@ -179,6 +179,20 @@ def test_a_stray_quote_inside_a_field_is_a_character_as_in_excel(tmp_path, stray
     assert query(lake, "SELECT message_id, content, _line FROM messages ORDER BY message_id") == want
 
 
+@pytest.mark.parametrize("body, line, why", [
+    ('m1,S1,C1,customer,2026-11-27 10:00:00,a"b\nm2,S1,C1,agent,2026-11-27 10:00:05,"x"y\n', 3, "not valid CSV"),
+    ('m1,S1,C1,customer,2026-11-27 10:00:00,a"b\nm2,S1,C1,agent,2026-11-27 10:00:05,"cut\nin the mid', 3,
+     "never closed"),
+], ids=["text-after-a-closing-quote", "truncated"])
+def test_a_quoted_field_that_is_not_csv_still_refuses_the_file_naming_its_line(tmp_path, body, line, why):
+    path = tmp_path / "messages.csv"
+    path.write_text("message_id,shop_id,customer_id,sender_role,sent_at,content\n" + body, encoding="utf-8")
+    lake, results = ingest(tmp_path / "lake", [("messages", path)], LOOSE)
+    r = only(results)
+    assert r.status == "refused" and why in r.message and f"line {line}" in r.message
+    assert lake.manifest().files == []
+
+
 def test_accounting_over_several_files_and_kinds(tmp_path):
     files = [
         ("messages", kind_csv(tmp_path / "m1.csv", "messages", [row("messages"), row("messages", message_id="m2"),

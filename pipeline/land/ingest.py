@@ -216,11 +216,9 @@ def _land_file(con, lake: Lake, manifest: Manifest, landed: list[FileEntry], kin
     try:
         staged = _stage(frame, kind, header_map.rename, config.timezone, work, seq)
     except pl.exceptions.PolarsError as e:
-        # a stray quote inside a field: read the file again as Excel does, once
-        again = relaxed(raw, work)
-        if again is None:
+        if raw.format != "csv" or raw.source is None:
             raise explain(raw, e) from None
-        raw = again
+        raw = relaxed(raw, work)  # a stray quote inside a field: read the file again as Excel does, once
         frame = apply_profile(config.profile, kind.name, raw.frame) if config.profile else raw.frame
         try:
             staged = _stage(frame, kind, header_map.rename, config.timezone, work, seq)

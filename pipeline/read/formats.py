@@ -163,26 +163,32 @@ def _scan_csv(path: Path, source: Path, sep: str, encoding: str) -> RawTable:
     return RawTable(path, frame, encoding, "csv", source)
 
 
-def relaxed(raw: RawTable, workdir: Path) -> RawTable | None:
+def relaxed(raw: RawTable, workdir: Path) -> RawTable:
     """`raw`, a CSV polars could not split into records, read as Excel and Python's csv module read it: a quote inside
     an unquoted field is a character (`他说"好`), only one that opens a field opens a quoted field. Polars' parser
     reads such a field so too, but the splitting of the file into chunks counts every quote, and a stray one refused
     the whole file. The records are written to an RFC 4180 copy in `workdir` (the lines of the records, and so their
-    `_line`, unchanged) and scanned like any CSV. None when even this reading fails: a quoted field never closed (a
-    truncated file) or text after a closing quote, which the caller reports (explain)."""
-    if raw.format != "csv" or raw.source is None:
-        return None
+    `_line`, unchanged) and scanned like any CSV. Raises ReadError when even this reading fails: a quoted field never
+    closed (a truncated file), or text after a closing quote."""
     sep = next(sep for suffix, (_, sep) in sorted(_SUFFIXES.items(), key=lambda s: -len(s[0]))
                if raw.path.name.lower().endswith(suffix))
     workdir.mkdir(parents=True, exist_ok=True)
     copy = workdir / f"{raw.path.name}.{uuid.uuid4().hex[:12]}.relaxed.csv"
-    try:
-        with open(raw.source, encoding="utf-8-sig", newline="") as text, \
-                open(copy, "w", encoding="utf-8", newline="") as out:
-            csv.writer(out, delimiter=sep, lineterminator="\n").writerows(csv.reader(text, delimiter=sep, strict=True))
-    except csv.Error:
+    with open(raw.source, encoding="utf-8-sig", newline="") as text, \
+            open(copy, "w", encoding="utf-8", newline="") as out:
+        records, write = csv.reader(text, delimiter=sep, strict=True), csv.writer(out, delimiter=sep, lineterminator="\n")
+        start, error = 1, None
+        try:
+            for record in records:
+                write.writerow(record)
+                start = records.line_num + 1
+        except csv.Error as e:
+            why = ("a quoted field of the record on this line is never closed (file truncated)"
+                   if "unexpected end of data" in str(e) else f"not valid CSV: {e}")
+            error = ReadError(raw.path, why, line=start)
+    if error is not None:
         copy.unlink(missing_ok=True)
-        return None
+        raise error
     return _scan_csv(raw.path, copy, sep, raw.encoding)
 
 
@@ -192,7 +198,7 @@ def explain(raw: RawTable, error: Exception) -> ReadError:
     if raw.format == "csv" and raw.source is not None:
         opened = _unclosed_quote(raw.source)
         if opened is not None:
-            why = 'a quote opened on this line is never closed (file truncated, or a stray " inside a field)'
+            why = 'a quote opened on this line is never closed (file truncated)'
             return ReadError(raw.path, why, line=opened)
     return ReadError(raw.path, f"cannot parse: {_first_line(error)}")
 
