@@ -52,6 +52,16 @@ MESSAGE_HEADER = ["message_id", "session_id", "shop_id", "customer_id", "agent_i
                   "content"]
 
 
+def warehouse(lake, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows of `sql` over a lake's warehouse.duckdb, opened read-only (`lake`: a Lake or the lake's folder)."""
+    path = lake.warehouse if hasattr(lake, "warehouse") else Path(lake) / "warehouse.duckdb"
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
 def msg(mid, customer, role, at, agent=None, session=None, shop="S1", content="x"):
     """One messages row in canonical column order."""
     return (mid, session, shop, customer, agent, role, at, content)

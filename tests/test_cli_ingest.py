@@ -7,13 +7,12 @@ import re
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner, Result
 
 from pipeline.cli import main
 from pipeline.kinds import KINDS
-from tests.conftest import write_csv
+from tests.conftest import warehouse, write_csv
 
 MSG_HEADER = ["message_id", "shop_id", "customer_id", "agent_id", "sender_role", "sent_at", "content"]
 
@@ -43,14 +42,6 @@ def messages_file(path: Path, rows: list[list] | None = None) -> Path:
 def orders_file(path: Path, order_id: str = "O1", paid_at: str = "2026-11-27 11:00:00") -> Path:
     return write_csv(path, list(KINDS["orders"].names),
                      [[order_id, "S1", "C1", "2026-11-27 10:30:00", paid_at, "99", "paid"]])
-
-
-def warehouse(lake: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def committed(lake: Path) -> dict[str, bytes]:

@@ -9,13 +9,13 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 import xlsxwriter
 from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.kinds import KINDS
+from tests.conftest import warehouse
 from tests.ingest_oracle import REASON_PHRASES, IngestOracle, inbox_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -330,14 +330,6 @@ def compare_summary(output: str, outcomes, exit_code: int) -> int:
     return len(want)
 
 
-def query(lake: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _plain(v):
     if isinstance(v, Decimal):
         return float(v)
@@ -352,7 +344,7 @@ def view_rows(kind: str) -> list[str]:
 def compare_view(lake: Path, oracle: IngestOracle, kind: str) -> int:
     cols = view_rows(kind)
     select = ", ".join(f'v."{c}"' for c in cols)
-    got = query(lake, f"SELECT f.file, v._line, {select} FROM {kind} v JOIN ingested_files f ON v._seq = f.seq")
+    got = warehouse(lake, f"SELECT f.file, v._line, {select} FROM {kind} v JOIN ingested_files f ON v._seq = f.seq")
     want = [(r.file, r.line, *(_plain(r.values.get(c)) for c in cols)) for r in oracle.view(kind)]
     got_s, want_s = sorted(got, key=repr), sorted(want, key=repr)
     if got_s != want_s:
@@ -364,7 +356,7 @@ def compare_view(lake: Path, oracle: IngestOracle, kind: str) -> int:
 
 
 def compare_rejects(lake: Path, oracle: IngestOracle) -> int:
-    got = sorted(query(lake, 'SELECT kind, file, line, "column", reason, raw_value FROM rejects'),
+    got = sorted(warehouse(lake, 'SELECT kind, file, line, "column", reason, raw_value FROM rejects'),
                  key=lambda r: (r[1], r[2]))
     want = sorted(oracle.rejects, key=lambda r: (r.file, r.line))
     assert [g[:4] for g in got] == [(w.kind, w.file, w.line, w.column) for w in want]
@@ -379,7 +371,7 @@ def compare_rejects(lake: Path, oracle: IngestOracle) -> int:
 
 
 def compare_files(lake: Path, oracle: IngestOracle) -> int:
-    got = sorted(query(lake, "SELECT file, kind, read, accepted, rejected, duplicates FROM ingested_files"))
+    got = sorted(warehouse(lake, "SELECT file, kind, read, accepted, rejected, duplicates FROM ingested_files"))
     want = sorted((o.file, o.kind, o.read, o.accepted, o.rejected, o.duplicates)
                   for o in oracle.outcomes if o.status == "landed")
     assert got == want

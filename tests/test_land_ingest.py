@@ -18,7 +18,7 @@ from pipeline.config import Config
 from pipeline.kinds import KINDS
 from pipeline.land.ingest import FileResult, connect
 from pipeline.land.lake import Lake
-from tests.conftest import write_csv
+from tests.conftest import warehouse, write_csv
 
 LOOSE = Config(max_reject_ratio=1.0)  # lets a small file carry several rejects
 
@@ -66,22 +66,14 @@ def ingest(lake_dir: Path, files: list[tuple[str, Path]], config: Config | None 
     return lake, jobs.ingest_files(lake, files, config or Config())
 
 
-def query(lake: Lake, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(lake.warehouse), read_only=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
-
-
 def ingested(lake: Lake) -> dict[str, tuple]:
     """file -> (read, accepted, rejected, duplicates) from the warehouse's ingested_files table."""
     return {r[0]: tuple(r[1:]) for r in
-            query(lake, "SELECT file, read, accepted, rejected, duplicates FROM ingested_files")}
+            warehouse(lake, "SELECT file, read, accepted, rejected, duplicates FROM ingested_files")}
 
 
 def rejects(lake: Lake, path: Path) -> list[tuple]:
-    return query(lake, 'SELECT line, "column", reason, raw_value FROM rejects WHERE file = ? ORDER BY line',
+    return warehouse(lake, 'SELECT line, "column", reason, raw_value FROM rejects WHERE file = ? ORDER BY line',
                  [str(path)])
 
 
@@ -146,9 +138,9 @@ def test_accounting_and_exact_reject_lines_after_quoted_newlines(tmp_path, newli
     # the reject samples of the result are the same rows
     assert [(s["line"], s["column"]) for s in r.sample_rejects] == [(e[0], e[1]) for e in EXPECTED_REJECTS]
     # rejected rows are counted nowhere else
-    assert sorted(x[0] for x in query(lake, "SELECT message_id FROM messages")) == ["m1", "m2", "m6"]
+    assert sorted(x[0] for x in warehouse(lake, "SELECT message_id FROM messages")) == ["m1", "m2", "m6"]
     if newline == "\n":
-        assert query(lake, "SELECT content FROM messages WHERE message_id = 'm2'") == [("line one\nline two\nline three",)]
+        assert warehouse(lake, "SELECT content FROM messages WHERE message_id = 'm2'") == [("line one\nline two\nline three",)]
 
 
 STRAY_QUOTES = (
@@ -176,7 +168,7 @@ def test_a_stray_quote_inside_a_field_is_a_character_as_in_excel(tmp_path, stray
     screen = '5" screen' if stray == 2 else "5 inch screen"
     want = [("m1", '他说"好', 2), ("m2", f"quoted, with \"quotes\"{newline}and a newline", 3), ("m4", screen, 6),
             ("m5", 'one more "quoted"', 7)]
-    assert query(lake, "SELECT message_id, content, _line FROM messages ORDER BY message_id") == want
+    assert warehouse(lake, "SELECT message_id, content, _line FROM messages ORDER BY message_id") == want
 
 
 @pytest.mark.parametrize("body, line, why", [
@@ -207,9 +199,9 @@ def test_accounting_over_several_files_and_kinds(tmp_path):
     assert [(r.read, r.accepted, r.rejected, r.duplicates) for r in results] == [
         (3, 2, 1, 0), (2, 1, 0, 1), (3, 1, 1, 1), (2, 1, 1, 0)]
     assert_accounting(lake, results)
-    assert query(lake, "SELECT sum(read), sum(accepted), sum(rejected), sum(duplicates) FROM ingested_files") == [
+    assert warehouse(lake, "SELECT sum(read), sum(accepted), sum(rejected), sum(duplicates) FROM ingested_files") == [
         (10, 5, 3, 2)]
-    assert query(lake, "SELECT kind, count(*) FROM rejects GROUP BY kind ORDER BY kind") == [
+    assert warehouse(lake, "SELECT kind, count(*) FROM rejects GROUP BY kind ORDER BY kind") == [
         ("messages", 1), ("orders", 1), ("ratings", 1)]
 
 
@@ -281,7 +273,7 @@ def test_each_reject_reason(tmp_path, kind):
             assert raw in (None, bad), (line, column)  # an empty cell is null (SPEC §1.1)
         else:
             assert raw == bad, (line, column)
-    assert query(lake, f"SELECT count(*) FROM {kind}") == [(1,)]
+    assert warehouse(lake, f"SELECT count(*) FROM {kind}") == [(1,)]
     assert_accounting(lake, results)
 
 
@@ -299,10 +291,10 @@ def test_valid_edge_values_are_accepted(tmp_path):
     ]
     lake, results = ingest(tmp_path / "lake", files)
     assert [(r.status, r.rejected) for r in results] == [("landed", 0)] * 4
-    assert query(lake, "SELECT level FROM ratings ORDER BY rating_id") == [(1,), (5,), (3,)]
-    assert query(lake, "SELECT rating FROM reviews ORDER BY review_id") == [(1,), (5,)]
-    assert query(lake, "SELECT amount FROM orders") == [(0.0,)]
-    assert query(lake, "SELECT period, grain, period_start FROM targets ORDER BY period_start, grain DESC") == [
+    assert warehouse(lake, "SELECT level FROM ratings ORDER BY rating_id") == [(1,), (5,), (3,)]
+    assert warehouse(lake, "SELECT rating FROM reviews ORDER BY review_id") == [(1,), (5,)]
+    assert warehouse(lake, "SELECT amount FROM orders") == [(0.0,)]
+    assert warehouse(lake, "SELECT period, grain, period_start FROM targets ORDER BY period_start, grain DESC") == [
         ("2026", "year", dt.date(2026, 1, 1)),
         ("2026-Q4", "quarter", dt.date(2026, 10, 1)),
         ("2026-11", "month", dt.date(2026, 11, 1)),
@@ -324,10 +316,10 @@ def test_chinese_value_labels_are_accepted(tmp_path):
     lake, results = ingest(tmp_path / "lake",
                            [("messages", messages), ("ratings", ratings), ("complaints", complaints)])
     assert [(r.status, r.rejected) for r in results] == [("landed", 0)] * 3
-    assert query(lake, "SELECT sender_role FROM messages ORDER BY message_id") == [
+    assert warehouse(lake, "SELECT sender_role FROM messages ORDER BY message_id") == [
         ("customer",), ("customer",), ("agent",), ("agent",), ("bot",), ("bot",), ("system",)]
-    assert query(lake, "SELECT level FROM ratings ORDER BY rating_id") == [(5,), (4,), (3,), (2,), (1,)]
-    assert query(lake, "SELECT category FROM complaints ORDER BY complaint_id") == [("product",), ("service",)]
+    assert warehouse(lake, "SELECT level FROM ratings ORDER BY rating_id") == [(5,), (4,), (3,), (2,), (1,)]
+    assert warehouse(lake, "SELECT category FROM complaints ORDER BY complaint_id") == [("product",), ("service",)]
 
 
 # The SPEC §1.2 table: Chinese headers, one file per kind (and the alternative headers of messages).
@@ -380,7 +372,7 @@ def test_chinese_headers_of_the_spec_table(tmp_path, case):
     lake, results = ingest(tmp_path / "lake", [(kind, path)])
     r = only(results)
     assert (r.status, r.read, r.accepted, r.rejected, r.ignored_columns) == ("landed", 1, 1, 0, [])
-    assert query(lake, sql) == [expected]
+    assert warehouse(lake, sql) == [expected]
 
 
 def test_headers_match_ignoring_case_and_spaces(tmp_path):
@@ -388,7 +380,7 @@ def test_headers_match_ignoring_case_and_spaces(tmp_path):
                      [["S1", "C1", "Customer", "2026-11-27 10:00:00"]])
     lake, results = ingest(tmp_path / "lake", [("messages", path)])
     assert only(results).accepted == 1
-    assert query(lake, "SELECT shop_id, customer_id, sender_role FROM messages") == [("S1", "C1", "customer")]
+    assert warehouse(lake, "SELECT shop_id, customer_id, sender_role FROM messages") == [("S1", "C1", "customer")]
 
 
 # --- 3. the reject threshold ---------------------------------------------------------------------------------------
@@ -422,8 +414,8 @@ def test_two_percent_rejected_refuses_the_whole_file(tmp_path):
     # nothing of it in the lake: no part, no rejects, not in ingested_files, not in the manifest
     assert list(ingested(lake)) == [str(good)]
     assert [f.name for f in lake.manifest().files] == [str(good)]
-    assert query(lake, "SELECT count(*) FROM rejects") == [(0,)]
-    assert query(lake, "SELECT message_id FROM messages") == [("g1",)]
+    assert warehouse(lake, "SELECT count(*) FROM rejects") == [(0,)]
+    assert warehouse(lake, "SELECT message_id FROM messages") == [("g1",)]
     assert sorted(p.name for p in (lake.root / "data").rglob("*.parquet")) == ["000001.parquet"]
     assert_accounting(lake, results)
 
@@ -432,9 +424,9 @@ def test_refused_file_lands_nothing_in_an_empty_lake(tmp_path):
     lake, results = ingest(tmp_path / "lake", [("messages", hundred_messages(tmp_path / "bad.csv", bad=2))])
     assert only(results).status == "refused"
     assert lake.manifest().files == []
-    assert query(lake, "SELECT count(*) FROM messages") == [(0,)]
-    assert query(lake, "SELECT count(*) FROM ingested_files") == [(0,)]
-    assert query(lake, "SELECT count(*) FROM rejects") == [(0,)]
+    assert warehouse(lake, "SELECT count(*) FROM messages") == [(0,)]
+    assert warehouse(lake, "SELECT count(*) FROM ingested_files") == [(0,)]
+    assert warehouse(lake, "SELECT count(*) FROM rejects") == [(0,)]
     assert not list(lake.root.glob("data/**/*.parquet"))
 
 
@@ -442,7 +434,7 @@ def test_the_same_file_twice_in_one_ingest_lands_once(tmp_path):
     path = kind_csv(tmp_path / "m.csv", "messages", [row("messages")])
     lake, results = ingest(tmp_path / "lake", [("messages", path), ("messages", path)])
     assert [r.status for r in results] == ["landed", "seen"]
-    assert query(lake, "SELECT count(*) FROM messages") == [(1,)]
+    assert warehouse(lake, "SELECT count(*) FROM messages") == [(1,)]
     assert len(lake.manifest().files) == 1
 
 
@@ -492,7 +484,7 @@ def test_unknown_extra_column_is_ignored_and_reported(tmp_path):
     r = only(results)
     assert (r.status, r.accepted) == ("landed", 1)
     assert r.ignored_columns == ["备注", "extra"]
-    columns = [c[0] for c in query(lake, "DESCRIBE messages")]
+    columns = [c[0] for c in warehouse(lake, "DESCRIBE messages")]
     assert "备注" not in columns and "extra" not in columns
 
 
@@ -531,9 +523,9 @@ def test_user_mapping_file_maps_odd_headers(tmp_path):
     lake, results = ingest(tmp_path / "lake", [("messages", messages), ("orders", orders)],
                            Config(mapping=mapping))
     assert [(r.status, r.accepted, r.ignored_columns) for r in results] == [("landed", 1, []), ("landed", 1, [])]
-    assert query(lake, "SELECT shop_id, customer_id, sender_role, content FROM messages") == [
+    assert warehouse(lake, "SELECT shop_id, customer_id, sender_role, content FROM messages") == [
         ("S1", "nick", "agent", "hi")]
-    assert query(lake, "SELECT order_id, shop_id FROM orders") == [("O9", "S1")]
+    assert warehouse(lake, "SELECT order_id, shop_id FROM orders") == [("O9", "S1")]
 
 
 # --- 5. empty, header-only and truncated files --------------------------------------------------------------------
@@ -547,8 +539,8 @@ def test_empty_and_header_only_files_land_zero_rows(tmp_path):
     assert [(r.status, r.read, r.accepted, r.rejected, r.duplicates) for r in results] == [
         ("landed", 0, 0, 0, 0), ("landed", 0, 0, 0, 0)]
     assert_accounting(lake, results)
-    assert query(lake, "SELECT count(*) FROM messages") == [(0,)]
-    assert query(lake, "SELECT count(*) FROM orders") == [(0,)]
+    assert warehouse(lake, "SELECT count(*) FROM messages") == [(0,)]
+    assert warehouse(lake, "SELECT count(*) FROM orders") == [(0,)]
 
 
 def test_truncated_file_is_refused_with_its_line(tmp_path):
@@ -574,7 +566,7 @@ def test_messages_with_the_same_id_in_overlapping_files_are_kept_once(tmp_path):
     _, more = ingest(tmp_path / "lake", [("messages", second)])
     assert [(r.read, r.accepted, r.duplicates) for r in results + more] == [(3, 3, 0), (3, 1, 2)]
     assert_accounting(lake, results + more)
-    assert query(lake, "SELECT message_id, content FROM messages ORDER BY message_id") == [
+    assert warehouse(lake, "SELECT message_id, content FROM messages ORDER BY message_id") == [
         ("m1", "a-m1"), ("m2", "a-m2"), ("m3", "a-m3"), ("m4", "b-m4")]
 
 
@@ -583,7 +575,7 @@ def test_overlapping_files_in_one_ingest_keep_the_first(tmp_path):
     second = kind_csv(tmp_path / "b.csv", "messages", [row("messages", message_id="m1", content="second")])
     lake, results = ingest(tmp_path / "lake", [("messages", first), ("messages", second)])
     assert [(r.accepted, r.duplicates) for r in results] == [(1, 0), (0, 1)]
-    assert query(lake, "SELECT content FROM messages") == [("first",)]
+    assert warehouse(lake, "SELECT content FROM messages") == [("first",)]
 
 
 def test_messages_without_id_are_deduplicated_by_content_hash(tmp_path):
@@ -608,7 +600,7 @@ def test_messages_without_id_are_deduplicated_by_content_hash(tmp_path):
     _, more = ingest(tmp_path / "lake", [("messages", second)])
     assert [(r.read, r.accepted, r.duplicates) for r in results + more] == [(7, 6, 1), (3, 1, 2)]
     assert_accounting(lake, results + more)
-    assert query(lake, "SELECT count(*), count(DISTINCT _key) FROM messages") == [(7, 7)]
+    assert warehouse(lake, "SELECT count(*), count(DISTINCT _key) FROM messages") == [(7, 7)]
 
 
 def test_messages_with_empty_id_cells_use_the_content_hash(tmp_path):
@@ -647,7 +639,7 @@ def test_a_later_order_replaces_the_earlier(tmp_path):
     _, more = ingest(tmp_path / "lake", [("orders", second)])
     assert [(r.read, r.accepted, r.duplicates) for r in results + more] == [(2, 2, 0), (1, 1, 0)]
     assert_accounting(lake, results + more)
-    assert query(lake, "SELECT order_id, paid_at, status FROM orders ORDER BY order_id") == [
+    assert warehouse(lake, "SELECT order_id, paid_at, status FROM orders ORDER BY order_id") == [
         ("O1", dt.datetime(2026, 11, 28, 9), "paid"), ("O2", None, "created")]
 
 
@@ -659,7 +651,7 @@ def test_within_one_orders_file_the_last_row_wins(tmp_path):
         row("orders", order_id="O1", paid_at="2026-11-27 13:00:00", status="shipped")])
     lake, results = ingest(tmp_path / "lake", [("orders", path)])
     assert (only(results).read, only(results).accepted, only(results).duplicates) == (4, 2, 2)
-    assert query(lake, "SELECT paid_at, status FROM orders WHERE order_id = 'O1'") == [
+    assert warehouse(lake, "SELECT paid_at, status FROM orders WHERE order_id = 'O1'") == [
         (dt.datetime(2026, 11, 27, 13), "shipped")]
 
 
@@ -667,7 +659,7 @@ def test_later_file_in_the_same_ingest_replaces_orders(tmp_path):
     first = kind_csv(tmp_path / "a.csv", "orders", [row("orders", paid_at="")])
     second = kind_csv(tmp_path / "b.csv", "orders", [row("orders", paid_at="2026-11-29 09:00:00")])
     lake, _ = ingest(tmp_path / "lake", [("orders", first), ("orders", second)])
-    assert query(lake, "SELECT paid_at FROM orders") == [(dt.datetime(2026, 11, 29, 9),)]
+    assert warehouse(lake, "SELECT paid_at FROM orders") == [(dt.datetime(2026, 11, 29, 9),)]
 
 
 def test_complaints_and_targets_are_replaced_by_later_arrivals(tmp_path):
@@ -682,9 +674,9 @@ def test_complaints_and_targets_are_replaced_by_later_arrivals(tmp_path):
     _, r2 = ingest(tmp_path / "lake", [("complaints", k2), ("targets", t2)])
     assert_accounting(lake, r1 + r2)
     assert (r2[1].read, r2[1].accepted, r2[1].duplicates) == (2, 1, 1)  # 2026/11 and 2026-11 are one period
-    assert query(lake, "SELECT category, resolved_at FROM complaints") == [
+    assert warehouse(lake, "SELECT category, resolved_at FROM complaints") == [
         ("service", dt.datetime(2026, 11, 28, 10))]
-    assert query(lake, "SELECT period, target_sales FROM targets ORDER BY period") == [
+    assert warehouse(lake, "SELECT period, target_sales FROM targets ORDER BY period") == [
         ("2026-11", 300.0), ("2026-12", 7.0)]
 
 
@@ -697,8 +689,8 @@ def test_ratings_and_reviews_keep_the_first(tmp_path):
     _, second = ingest(tmp_path / "lake", [("ratings", r2), ("reviews", v2)])
     assert [(r.accepted, r.duplicates) for r in second] == [(1, 1), (0, 1)]
     assert_accounting(lake, first + second)
-    assert query(lake, "SELECT rating_id, level FROM ratings ORDER BY rating_id") == [("R1", 5), ("R2", 5)]
-    assert query(lake, "SELECT rating FROM reviews") == [(5,)]
+    assert warehouse(lake, "SELECT rating_id, level FROM ratings ORDER BY rating_id") == [("R1", 5), ("R2", 5)]
+    assert warehouse(lake, "SELECT rating FROM reviews") == [(5,)]
 
 
 # --- 7. re-ingest ----------------------------------------------------------------------------------------------------
@@ -727,7 +719,7 @@ def test_reingesting_the_same_files_changes_nothing(tmp_path):
     assert all("already ingested" in r.message for r in again)
     assert lake_bytes(lake) == before
     assert ingested(lake) == table
-    assert query(lake, "SELECT count(*) FROM rejects") == [(1,)]
+    assert warehouse(lake, "SELECT count(*) FROM rejects") == [(1,)]
 
 
 # --- 8. encodings and formats end to end ---------------------------------------------------------------------------
@@ -812,7 +804,7 @@ def test_encodings_and_formats_land_the_right_values(tmp_path, name):
     r = only(results)
     assert (r.status, r.read, r.accepted, r.rejected, r.duplicates, r.ignored_columns) == (
         "landed", 2, 2, 0, 0, []), r
-    assert query(lake, "SELECT message_id, customer_id, agent_id, sender_role, sent_at, content FROM messages "
+    assert warehouse(lake, "SELECT message_id, customer_id, agent_id, sender_role, sent_at, content FROM messages "
                        "ORDER BY message_id") == [
         ("m1", "小明", "客服01", "agent", SENT, CONTENT),
         ("m2", "小明", None, "customer", dt.datetime(2026, 11, 27, 10), "在吗"),
@@ -826,7 +818,7 @@ def test_gb18030_taobao_orders_with_chinese_headers(tmp_path):
                      encoding="gb18030")
     lake, results = ingest(tmp_path / "lake", [("orders", path)])
     assert (only(results).status, only(results).read, only(results).duplicates) == ("landed", 2, 1)
-    assert query(lake, "SELECT status FROM orders") == [("等待买家付款",)]  # the last row of the file wins
+    assert warehouse(lake, "SELECT status FROM orders") == [("等待买家付款",)]  # the last row of the file wins
 
 
 def test_reject_lines_in_other_formats(tmp_path):
