@@ -15,7 +15,8 @@ from pipeline.land.ingest import parts_to_compare
 from pipeline.land.intervals import coalesce, may_share_keys, meeting_an_earlier
 from pipeline.land.lake import Lake
 from pipeline.land.views import superseding_parts
-from tests.test_land_ingest import ingest, kind_csv, only, query, row
+from tests.conftest import warehouse
+from tests.test_land_ingest import ingest, kind_csv, only, row
 
 # Short strings of few letters, so that random intervals meet, touch and nest often.
 keys = st.text(alphabet="abc", max_size=3)
@@ -121,13 +122,13 @@ def test_the_same_id_in_another_shop_is_a_duplicate(tmp_path, compared):
     _, results = ingest(tmp_path / "lake", [("messages", later)])
     assert compared[-1] == [lake.manifest().files[0].data]
     assert (only(results).read, only(results).accepted, only(results).duplicates) == (3, 2, 1)
-    assert query(lake, "SELECT shop_id FROM messages WHERE message_id = '7000200003'") == [("S2",)]
+    assert warehouse(lake, "SELECT shop_id FROM messages WHERE message_id = '7000200003'") == [("S2",)]
 
     # within one file: two shops sending one id keep the first line
     _, within = ingest(tmp_path / "lake", [("messages", _messages(tmp_path / "both.csv",
                                                                   {"S4": ["m1"], "S5": ["m1"]}))])
     assert (only(within).accepted, only(within).duplicates) == (1, 1)
-    assert query(lake, "SELECT shop_id FROM messages WHERE message_id = 'm1'") == [("S4",)]
+    assert warehouse(lake, "SELECT shop_id FROM messages WHERE message_id = 'm1'") == [("S4",)]
 
 
 def test_content_hashes_are_an_interval_apart_from_the_ids(tmp_path, compared):
@@ -162,7 +163,7 @@ def test_parts_landed_before_intervals_were_recorded(tmp_path, compared, recorde
         **WEEK2, "S1": [*WEEK2["S1"], "7000100005"]}))])
     assert compared[-1] == [old.data]
     assert (only(results).accepted, only(results).duplicates) == (4, 1)
-    assert query(lake, "SELECT count(*), count(DISTINCT message_id) FROM messages") == [(9, 9)]
+    assert warehouse(lake, "SELECT count(*), count(DISTINCT message_id) FROM messages") == [(9, 9)]
 
 
 def test_orders_sent_again_later_resolve_to_the_latest(tmp_path):
@@ -179,7 +180,7 @@ def test_orders_sent_again_later_resolve_to_the_latest(tmp_path):
     parts = [f.data for f in lake.manifest().files]
     # night 4's overall range meets every earlier one's, its shops' ranges meet none
     assert superseding_parts(lake.manifest(), KINDS["orders"]) == parts[1:3]
-    assert query(lake, "SELECT order_id, shop_id, status FROM orders ORDER BY order_id") == [
+    assert warehouse(lake, "SELECT order_id, shop_id, status FROM orders ORDER BY order_id") == [
         ("3000100001", "S3", "shipped"), ("3000100002", "S1", "created"), ("3000100003", "S1", "created"),
         ("3000100009", "S1", "created"), ("3000200001", "S2", "created"), ("3000200002", "S2", "paid"),
         ("3000200009", "S2", "created")]
@@ -194,4 +195,4 @@ def test_orders_of_a_part_landed_before_intervals_were_recorded_are_resolved(tmp
     (lake.root / "manifest.json").write_text(json.dumps(manifest))
     ingest(tmp_path / "lake", [("orders", _orders(tmp_path / "o2.csv", [("3000100001", "S1", "paid")]))])
     assert superseding_parts(lake.manifest(), KINDS["orders"]) == [lake.manifest().files[1].data]
-    assert query(lake, "SELECT status FROM orders") == [("paid",)]
+    assert warehouse(lake, "SELECT status FROM orders") == [("paid",)]

@@ -10,7 +10,8 @@ from pipeline.land.lake import FileEntry, Lake, Manifest
 import duckdb
 
 from pipeline.land.views import kind_sql, superseded_sql, superseding_parts
-from tests.test_land_ingest import kind_csv, query, row
+from tests.conftest import warehouse
+from tests.test_land_ingest import kind_csv, row
 
 
 def _entry(seq: int, low: str | None, high: str | None, accepted: int = 10,
@@ -71,7 +72,7 @@ LATEST = [("O1", "shipped"), ("O2", "paid"), ("O3", "created"), ("O9", "created"
 
 def test_latest_of_three_arrivals_wins(tmp_path):
     lake = _three_arrivals(tmp_path)
-    assert query(lake, "SELECT order_id, status FROM orders ORDER BY order_id") == LATEST
+    assert warehouse(lake, "SELECT order_id, status FROM orders ORDER BY order_id") == LATEST
 
 
 def test_superseded_rows_table_resolves_like_the_view(tmp_path):
