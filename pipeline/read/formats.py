@@ -63,8 +63,7 @@ def open_table(path: Path, *, workdir: Path, encoding: str | None = None, chunk_
     """Open `path` by its file name's format. A non-UTF-8 or gzipped CSV is transcoded into a UTF-8 file in `workdir`
     (the caller removes `workdir` once the frame has been consumed). `encoding` overrides CSV encoding detection."""
     path = Path(path)
-    name = path.name.lower()
-    suffix = next((s for s in sorted(_SUFFIXES, key=len, reverse=True) if name.endswith(s)), None)
+    suffix = _suffix_of(path)
     if suffix is None:
         raise ReadError(path, f"unknown file format; known: {', '.join(_SUFFIXES)}")
     if not path.is_file():
@@ -77,6 +76,12 @@ def open_table(path: Path, *, workdir: Path, encoding: str | None = None, chunk_
     if fmt == "parquet":
         return _open_parquet(path)
     return _open_jsonl(path)
+
+
+def _suffix_of(path: Path) -> str | None:
+    """The longest of _SUFFIXES the file's name ends in (`.csv.gz` before `.gz`), or None."""
+    name = path.name.lower()
+    return next((s for s in sorted(_SUFFIXES, key=len, reverse=True) if name.endswith(s)), None)
 
 
 def column_names(path: Path, headers: list[str]) -> list[str]:
@@ -170,8 +175,7 @@ def relaxed(raw: RawTable, workdir: Path) -> RawTable:
     the whole file. The records are written to an RFC 4180 copy in `workdir` (the lines of the records, and so their
     `_line`, unchanged) and scanned like any CSV. Raises ReadError when even this reading fails: a quoted field never
     closed (a truncated file), or text after a closing quote."""
-    sep = next(sep for suffix, (_, sep) in sorted(_SUFFIXES.items(), key=lambda s: -len(s[0]))
-               if raw.path.name.lower().endswith(suffix))
+    _, sep = _SUFFIXES[_suffix_of(raw.path)]
     workdir.mkdir(parents=True, exist_ok=True)
     copy = workdir / f"{raw.path.name}.{uuid.uuid4().hex[:12]}.relaxed.csv"
     with open(raw.source, encoding="utf-8-sig", newline="") as text, \
