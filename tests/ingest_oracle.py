@@ -13,7 +13,7 @@ Readings of the text this reference makes (see the report of the test for where 
 - files of a run in path order (README Ingest: "Files of one run are ingested in path order"), compared
   component by component;
 - CSV: UTF-8 with or without BOM when the whole file decodes as UTF-8, else GB18030; LF or CRLF; quoted fields
-  may hold newlines; a bare CR is text; blank lines are not rows but count in line numbers; the line of a row is
+  may hold newlines; a bare CR is text; blank lines and rows of empty fields are not rows but count in line numbers; the line of a row is
   the physical line it starts on (header = line 1); a quoted field never closed refuses the file;
 - XLSX: first sheet, line = Excel row (header = row 1); native datetime cells are local times; a numeric cell in a
   text column is its number written without a trailing `.0`;
@@ -57,6 +57,8 @@ REASON_PHRASES = {
     "fields": None,          # more fields than the header: the README gives no wording
 }
 
+# README "Values": free text is kept as written; every other text column is read as an identifier is
+FREE_TEXT = {"content"}
 ID_COLUMNS = {"message_id", "session_id", "shop_id", "customer_id", "agent_id", "order_id", "rating_id",
               "complaint_id", "review_id", "refund_id", "dispute_id", "feedback_id", "answer_id"}
 
@@ -137,7 +139,7 @@ def csv_records(text: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
             break
         except csv.Error as e:
             raise Refused("unterminated", str(e), start) from None
-        if rec:
+        if any(f != "" for f in rec):  # README Ingest: a row of empty fields (`,,,`) is no row
             out.append((start, [f.replace(BARE_CR, "\r") for f in rec]))
         start = reader.line_num + 1
     return out
@@ -199,13 +201,15 @@ def resolve_header(kind: str, header: list) -> dict[int, str]:
 
 # --- values -------------------------------------------------------------------------------------------------------
 
+# README "Values": also one-digit months, days and hours, a space before the fraction or the offset, spaces around
+# the value; a fraction beyond microseconds is cut.
 TS = re.compile(
-    r"(\d{4})([-/])(\d{2})\2(\d{2})([ T])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
-    r"(Z|[+-]\d{2}:\d{2}|[+-]\d{4})?")
+    r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})([ T])(\d{1,2}):(\d{2})(?::(\d{2})(?: ?\.(\d+))?)?"
+    r" ?(Z|[+-]\d{2}:\d{2}|[+-]\d{4})?")
 
 
 def parse_timestamp(text: str, tz: ZoneInfo) -> dt.datetime:
-    m = TS.fullmatch(text)
+    m = TS.fullmatch(text.strip())
     if not m:
         raise Bad("timestamp")
     y, sep, mo, d, t, hh, mi, ss, frac, off = m.groups()
@@ -213,7 +217,7 @@ def parse_timestamp(text: str, tz: ZoneInfo) -> dt.datetime:
         raise Bad("timestamp")
     try:
         value = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0),
-                            int((frac or "0").ljust(6, "0")))
+                            int((frac or "0")[:6].ljust(6, "0")))
     except ValueError:
         raise Bad("timestamp") from None
     if off:
@@ -306,7 +310,7 @@ def parse_value(column, raw, tz: ZoneInfo):
     text = cell_text(raw)
     if text is None:
         return None
-    if column.name in ID_COLUMNS:
+    if column.name in ID_COLUMNS or kind_type == "string" and column.name not in FREE_TEXT:
         text = unwrap_id(text)
         return text or None
     if kind_type == "string":
@@ -324,7 +328,8 @@ def parse_value(column, raw, tz: ZoneInfo):
     if kind_type == "level":
         return parse_int_1_5(s, "level", LEVEL_LABELS)
     if kind_type == "stars":
-        return parse_int_1_5(s, "stars", suffix="星")
+        # README: `5`, `5.0`, `5星`, `5 stars` (any letter case), with or without spaces around
+        return parse_int_1_5(re.sub(r"\s*(星|stars?)$", "", s, flags=re.IGNORECASE), "stars")
     if kind_type == "decimal":
         return parse_decimal(s)
     if kind_type == "category":

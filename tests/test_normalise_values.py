@@ -28,6 +28,7 @@ def test_an_amount_is_a_finite_number_not_below_zero(text, expected):
 
 @pytest.mark.parametrize("text, expected", [
     ("5", 5), (" 5 ", 5), ("5星", 5), (" 5星 ", 5), ("5 星", 5), ("5星 ", 5), ("3 stars", 3), ("1 star", 1),
+    ("2 Stars", 2), (" 4 STAR ", 4),
     ("0", None), ("6星", None), ("4.5", None), ("nan", None),
 ])
 def test_stars_are_a_whole_number_from_1_to_5_with_or_without_their_unit(text, expected):

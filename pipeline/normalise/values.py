@@ -132,7 +132,7 @@ def level(raw: pl.Expr, let: Let = inline) -> Parsed:
 
 
 def stars(raw: pl.Expr, let: Let = inline) -> Parsed:
-    value = let(_small_int(raw.str.strip_chars().str.replace(r"\s*(星|stars?)$", ""), let))
+    value = let(_small_int(raw.str.strip_chars().str.replace(r"(?i)\s*(星|stars?)$", ""), let))
     ok = value.is_between(1, 5)
     return pl.when(ok).then(value).otherwise(None), _unless_parsed(raw, "rating outside 1–5 stars")
 
