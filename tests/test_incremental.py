@@ -508,6 +508,23 @@ def test_a_reply_within_the_late_window_rederives_the_last_session_only(tmp_path
     assert counts == [2]
 
 
+@pytest.mark.parametrize("reply, sessions", [
+    ("2026-11-28 15:00:00", {"c#1": ("c", 2, True, 1), "c#2": ("c", 2, True, 2)}),          # exactly 24 h: joins
+    ("2026-11-28 15:00:01", {"c#1": ("c", 2, True, 1), "c#2": ("c", 1, True, 2), "c#3": ("c", 1, False, 3)}),
+], ids=["24h", "24h-and-1s"])
+def test_a_night_s_first_message_exactly_a_late_window_after_the_last_is_a_late_reply(tmp_path, monkeypatch, reply,
+                                                                                    sessions):
+    # c#2's customer (15:00) waits; the next night's first message is the agent's, exactly 24 h later (the larger of
+    # the session gap and the late-reply window): a late reply joins c#2, so the night cannot start c afresh from
+    # that message. A second later it opens c#3 (found by a mutation of the night's `apart` test, `>` to `>=`).
+    inboxes = two_nights(tmp_path, [msg("1", "c", "customer", "2026-11-27 09:00:00"),
+                                    msg("2", "c", "agent", "2026-11-27 09:01:00", agent="a1"),
+                                    msg("3", "c", "customer", "2026-11-27 15:00:00")],
+                         [msg("4", "c", "agent", reply, agent="a2")])
+    a, _ = nights_and_derived_again(tmp_path, monkeypatch, inboxes)
+    assert session_rows(a) == sessions
+
+
 @pytest.mark.parametrize("late", ["2026-11-27 11:00:00", "2026-11-27 12:00:00"], ids=["earlier", "same-second"])
 def test_a_message_earlier_than_the_last_session_derives_the_conversation_whole(tmp_path, monkeypatch, late):
     # A message arriving a night late, at 11:00, between c#1 (10:00-10:05) and c#2 (12:00): more than 30 min from
