@@ -13,8 +13,9 @@ Readings of the text this reference makes (see the report of the test for where 
 - files of a run in path order (README Ingest: "Files of one run are ingested in path order"), compared
   component by component;
 - CSV: UTF-8 with or without BOM when the whole file decodes as UTF-8, else GB18030; LF or CRLF; quoted fields
-  may hold newlines; a bare CR is text; blank lines and rows of empty fields are not rows but count in line numbers; the line of a row is
-  the physical line it starts on (header = line 1); a quoted field never closed refuses the file;
+  may hold newlines; a bare CR is text; blank lines and rows of empty fields are not rows but count in line
+  numbers; the line of a row is the physical line it starts on (header = line 1); a quoted field never closed
+  refuses the file;
 - XLSX: first sheet, line = Excel row (header = row 1); native datetime cells are local times; a numeric cell in a
   text column is its number written without a trailing `.0`;
 - a row with more fields than the header is rejected without a column; fewer fields: the missing cells are empty;
@@ -57,10 +58,8 @@ REASON_PHRASES = {
     "fields": None,          # more fields than the header: the README gives no wording
 }
 
-# README "Values": free text is kept as written; every other text column is read as an identifier is
+# README "Values": free text is kept as written; every other text column (ids, labels) is trimmed and unwrapped
 FREE_TEXT = {"content"}
-ID_COLUMNS = {"message_id", "session_id", "shop_id", "customer_id", "agent_id", "order_id", "rating_id",
-              "complaint_id", "review_id", "refund_id", "dispute_id", "feedback_id", "answer_id"}
 
 
 class Refused(Exception):
@@ -310,7 +309,7 @@ def parse_value(column, raw, tz: ZoneInfo):
     text = cell_text(raw)
     if text is None:
         return None
-    if column.name in ID_COLUMNS or kind_type == "string" and column.name not in FREE_TEXT:
+    if kind_type == "string" and column.name not in FREE_TEXT:
         text = unwrap_id(text)
         return text or None
     if kind_type == "string":
