@@ -21,14 +21,13 @@ import zlib
 
 import tomllib
 
-from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from pipeline.cli import main
 from pipeline.land.lake import Lake
 from tests import oracle
 from tests.conftest import MESSAGE_HEADER, write_csv
 from tests.test_incremental import same, tables
+from tests.test_ingest_oracle import cskpi_run
 from tests.test_oracle import (BOT_HEADER, COMPLAINT_A2_HEADER, DISPUTE_HEADER, FEEDBACK_HEADER, ORDER_HEADER,
                                RATING_HEADER, REFUND_HEADER, REVIEW_HEADER, TARGET_HEADER, differences, published)
 
@@ -206,13 +205,13 @@ def nightly(files, cuts: list[float], resend: float) -> list[dict[str, tuple[lis
 def test_random_exports_in_nights_match_the_oracle(tmp_path_factory, start, messages, orders, events, cuts, resend,
                                                    config):
     root = tmp_path_factory.mktemp("random")
-    options = []
+    toml = None
     if config:
-        (root / "cskpi.toml").write_text(CONFIGS[config], encoding="utf-8")
-        options = ["--config", str(root / "cskpi.toml")]
+        toml = root / "cskpi.toml"
+        toml.write_text(CONFIGS[config], encoding="utf-8")
 
     def run(inbox, lake):
-        result = CliRunner().invoke(main, ["run", str(inbox), "--lake", str(lake), *options])
+        result = cskpi_run(inbox, lake, toml)
         assert result.exit_code == 0, result.output
 
     nights = [night for night in nightly(exports(start, messages, orders, events), cuts, resend) if night]
