@@ -344,7 +344,9 @@ def _open_jsonl(path: Path) -> RawTable:
     except pl.exceptions.PolarsError as e:
         if not _has_content(path):
             return _empty(path, "utf-8", "jsonl")
-        fail(e)
+        # Polars infers a type per key and fails where a key holds a list on one line and an object on another
+        # (no supertype). The values are read as text anyway: only the keys are needed, taken line by line.
+        keys = _keys_of(path) or fail(e)
     if not keys:
         return _empty(path, "utf-8", "jsonl")
     names = column_names(path, keys)
@@ -366,6 +368,23 @@ def _open_jsonl(path: Path) -> RawTable:
         pl.lit(None, pl.String).alias(ERROR)
     ).select(*names, LINE, ERROR)
     return RawTable(path, frame, "utf-8", "jsonl")
+
+
+def _keys_of(path: Path) -> list[str] | None:
+    """Every key of the file's objects in the order first seen; None when a line is not a JSON object."""
+    keys: dict[str, None] = {}
+    with open(path, "rb") as f:
+        for text in f:
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError:
+                return None
+            if not isinstance(value, dict):
+                return None
+            keys.update(dict.fromkeys(value))
+    return list(keys)
 
 
 def _has_content(path: Path) -> bool:
