@@ -98,12 +98,23 @@ class Config:
                     kwargs[key] = ServiceHours.parse(value, str(path))
                 except ServiceHoursError as e:
                     raise ConfigError(str(e)) from None
-            elif key in ("thresholds", "mapping"):
-                kwargs[key] = (Path(path).parent / value).resolve()
             elif key == "max_reject_ratio":
                 if not isinstance(value, (int, float)) or isinstance(value, bool):
                     raise ConfigError(f"{path}: max_reject_ratio must be a number, not {value!r}")
                 kwargs[key] = float(value)
+            elif not isinstance(value, _PLAIN[key]) or (_PLAIN[key] is int and isinstance(value, bool)):
+                # `skip_unknown = "no"` would otherwise be true, and a number where a name belongs fail deep down
+                raise ConfigError(f"{path}: {key} must be {_TYPE_NAMES[_PLAIN[key]]}, not {value!r}")
+            elif key in ("thresholds", "mapping"):
+                kwargs[key] = (Path(path).parent / value).resolve()
             else:
                 kwargs[key] = value
+        if kwargs.get("duckdb_threads", 1) < 1:
+            raise ConfigError(f"{path}: duckdb_threads must be at least 1, not {kwargs['duckdb_threads']}")
         return cls(**kwargs)
+
+
+# The keys of cskpi.toml taken as they are: the TOML type each must have.
+_PLAIN = {"timezone": str, "thresholds": str, "mapping": str, "encoding": str, "profile": str, "skip_unknown": bool,
+          "duckdb_memory_limit": str, "duckdb_threads": int}
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number"}

@@ -4,6 +4,7 @@ import io
 import json
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
@@ -116,3 +117,32 @@ def test_bad_config_is_an_error(tmp_path):
     cfg.write_text('session_gap = "soon"\n')
     result = CliRunner().invoke(main, ["run", str(tmp_path), "--lake", str(tmp_path / "lake"), "--config", str(cfg)])
     assert result.exit_code == 1 and "session_gap" in result.output
+
+
+@pytest.mark.parametrize("line, says", [
+    ('skip_unknown = "no"', "skip_unknown must be true or false, not 'no'"),  # a string would have been true
+    ("timezone = 8", "timezone must be a string, not 8"),
+    ("thresholds = 5", "thresholds must be a string"),
+    ("mapping = true", "mapping must be a string"),
+    ("encoding = 936", "encoding must be a string"),
+    ("profile = 1", "profile must be a string"),
+    ('duckdb_memory_limit = 512', "duckdb_memory_limit must be a string"),
+    ('duckdb_threads = "2"', "duckdb_threads must be a whole number, not '2'"),
+    ("duckdb_threads = true", "duckdb_threads must be a whole number"),
+    ("duckdb_threads = 0", "duckdb_threads must be at least 1, not 0"),
+])
+def test_a_config_value_of_the_wrong_type_is_named(tmp_path, line, says):
+    cfg = tmp_path / "cskpi.toml"
+    cfg.write_text(line + "\n")
+    result = CliRunner().invoke(main, ["run", str(tmp_path), "--lake", str(tmp_path / "lake"), "--config", str(cfg)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {cfg}: {says}"), result.output
+
+
+def test_every_config_key_has_a_reading():
+    from dataclasses import fields
+
+    from pipeline.config import _PLAIN, Config
+    special = {"session_gap", "late_reply_window", "complaint_feedback_window", "unanswered_turn_cap", "service_hours",
+               "max_reject_ratio", "extra"}
+    assert {f.name for f in fields(Config)} == special | set(_PLAIN)
