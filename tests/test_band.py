@@ -79,6 +79,11 @@ def test_an_industry_file_replaces_the_defaults(tmp_path):
     ('[frt_seconds]\nbetter = "lower"\nAAAAA = 1\nAAA = 3\n', "needs all of"),
     ('[frt_seconds]\nbetter = "lower"\nAAAAA = "fast"\nAAAA = 2\nAAA = 3\n', "must be a number"),
     ('[frt_seconds]\nbetter = "lower"\nAAAAA = 1\nAAAA = 2\nAAA = 3\ngold = 0\n', "unknown keys gold"),
+    # TOML has inf and nan; neither (nor a number past 1e12) can be compared exactly as a decimal
+    ('[frt_seconds]\nbetter = "lower"\nAAAAA = 10\nAAAA = 20\nAAA = inf\n', "AAA must be a finite number"),
+    ('[frt_seconds]\nbetter = "lower"\nAAAAA = -inf\nAAAA = 20\nAAA = 30\n', "AAAAA must be a finite number"),
+    ('[reply_rate]\nbetter = "higher"\nlimit = nan\n', "limit must be a finite number"),
+    ('[dispute_count]\nbetter = "lower"\nlimit = 1e13\n', "limit must be a finite number of at most 1e12"),
     ('[frt_seconds\n', "not valid TOML"),
 ])
 def test_bad_thresholds_files_are_refused_with_a_clear_message(tmp_path, text, message):

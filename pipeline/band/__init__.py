@@ -2,6 +2,7 @@
 and the `kpi` table that grades every value with them (sql/kpi.sql)."""
 from __future__ import annotations
 
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -18,9 +19,17 @@ _LIMITS = ("limit", "platform_limit", "industry_limit")
 _KEYS = {"better", "strict", *_LIMITS, *LEVELS}
 
 
+# A threshold is compared exactly as a DECIMAL(38, 6) times a denominator (sql/kpi.sql): TOML's inf and nan, or a
+# number beyond this, would fail that cast in the middle of a computation.
+_LARGEST = 1e12
+
+
 def _number(source: str, kpi: str, key: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{source}: [{kpi}] {key} must be a number, not {value!r}")
+    if not math.isfinite(value) or abs(value) > _LARGEST:
+        raise ConfigError(f"{source}: [{kpi}] {key} must be a finite number of at most 1e12 either side of 0, "
+                          f"not {value!r}")
     return float(value)
 
 
