@@ -51,6 +51,7 @@ REASON_PHRASES = {
     "level": "level outside 1",
     "stars": "rating outside 1",
     "negative": "negative amount",
+    "large": "amount over 10^15 yuan",
     "number": None,          # not a number: the README gives no wording
     "period": "not a period label",
     "flag": "not a yes/no value",
@@ -240,6 +241,8 @@ def parse_decimal(text: str) -> Decimal:
         raise Bad("number")
     if value < 0:
         raise Bad("negative")
+    if value > 10 ** 15:
+        raise Bad("large")
     return value
 
 

@@ -20,6 +20,9 @@ def parse(parser, texts: list[str | None]) -> list[tuple]:
     # polars reads these as floats; NaN compares above every number, so "NaN" passed a >= 0 check and landed
     ("NaN", (None, "not a number")), ("nan", (None, "not a number")), ("inf", (None, "not a number")),
     ("Infinity", (None, "not a number")), ("-inf", (None, "not a number")),
+    # summed as DECIMAL(38, 4), an amount of 10^35 landed and then failed every computation of the lake
+    ("1e15", (1e15, None)), ("1,000,000,000,000,001", (None, "amount over 10^15 yuan")),
+    ("1e35", (None, "amount over 10^15 yuan")),
     (None, (None, None)),
 ])
 def test_an_amount_is_a_finite_number_not_below_zero(text, expected):

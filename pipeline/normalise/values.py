@@ -137,15 +137,21 @@ def stars(raw: pl.Expr, let: Let = inline) -> Parsed:
     return pl.when(ok).then(value).otherwise(None), _unless_parsed(raw, "rating outside 1–5 stars")
 
 
+# Money is summed exactly as DECIMAL(38, 4) (sql/kpi_facts_sales.sql), which holds less than 10^34: a larger amount
+# would pass ingestion and then fail every computation of the lake. 10^15 yuan leaves room for 10^18 of them.
+LARGEST_AMOUNT = 1e15
+
+
 def decimal(raw: pl.Expr, let: Let = inline) -> Parsed:
     number = let(raw.str.strip_chars().str.replace_all(r"[,，¥￥\s]|元$", "").cast(pl.Float64, strict=False))
     # The cast reads "NaN", "inf" and "Infinity" too, and polars orders NaN above every number: an amount is finite.
     finite = number.is_finite()
-    value = pl.when(finite & (number >= 0)).then(number).otherwise(None)
+    value = pl.when(finite & (number >= 0) & (number <= LARGEST_AMOUNT)).then(number).otherwise(None)
     def reason(parsed: pl.Expr) -> pl.Expr:
         return (
             pl.when(raw.is_null() | parsed.is_not_null()).then(_NULL_TEXT)
             .when(finite & (number < 0)).then(pl.lit("negative amount"))
+            .when(finite).then(pl.lit("amount over 10^15 yuan"))
             .otherwise(pl.lit("not a number"))
         )
     return value, reason
