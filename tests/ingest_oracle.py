@@ -228,6 +228,8 @@ def parse_timestamp(text: str, tz: ZoneInfo) -> dt.datetime:
             digits = off[1:].replace(":", "")
             offset = sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         value = value.replace(tzinfo=dt.timezone(offset)).astimezone(tz).replace(tzinfo=None)
+    if not 1900 <= value.year <= 2999:  # README "Values": local times of the years 1900-2999
+        raise Bad("timestamp")
     return value
 
 

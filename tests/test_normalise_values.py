@@ -1,6 +1,8 @@
 """The value parsers of pipeline/normalise/values.py on their own: what each text gives, and why a text is refused."""
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 
@@ -38,3 +40,26 @@ def test_stars_are_a_whole_number_from_1_to_5_with_or_without_their_unit(text, e
     [(value, reason)] = parse(values.stars, [text])
     assert value == expected
     assert (reason is None) == (expected is not None)
+
+
+@pytest.mark.parametrize("common_form_only", [True, False])
+@pytest.mark.parametrize("text, expected", [
+    ("1900-01-01 00:00:00", dt.datetime(1900, 1, 1)), ("2999-12-31 23:59:59", dt.datetime(2999, 12, 31, 23, 59, 59)),
+    # a year 1 or 9999 parses, but the increment's day before or after it is no date Python holds: it failed
+    ("1899-12-31 23:59:59", None), ("3000-01-01 00:00:00", None), ("0001-01-01 00:00:00", None),
+    ("9999-12-31 23:59:59", None),
+])
+def test_a_time_is_of_the_years_1900_to_2999(text, expected, common_form_only):
+    [(value, reason)] = parse(lambda raw: values.timestamp(raw, "Asia/Shanghai", common_form_only), [text])
+    assert value == expected
+    assert (reason == values.TIME_REASON) == (expected is None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the bounds are of local time: Shanghai's offset before 1901 was its mean solar time, +08:05:43
+    ("1899-12-31T23:00:00Z", dt.datetime(1900, 1, 1, 7, 5, 43)), ("2999-12-31T16:00:00Z", None),
+    ("2999-12-31T15:59:59Z", dt.datetime(2999, 12, 31, 23, 59, 59)),
+])
+def test_the_years_are_those_of_the_local_time(text, expected):
+    [(value, _)] = parse(lambda raw: values.timestamp(raw, "Asia/Shanghai"), [text])
+    assert value == expected

@@ -9,6 +9,7 @@ what it uses more than once through `let`, which the caller makes an intermediat
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
 import polars as pl
@@ -76,10 +77,18 @@ def _only_where_null(done: pl.Expr, text: pl.Expr) -> pl.Expr:
     return pl.when(done.is_null()).then(text)
 
 
-TIME_REASON = "not a timestamp (expected YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS or ISO 8601 with optional offset)"
+TIME_REASON = ("not a timestamp (expected YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS or ISO 8601 with optional offset, "
+               "in the years 1900-2999)")
+# A time of year 1 or 9999 parses, but a day before or after it is no date Python can hold, and the nightly
+# increment's day arithmetic failed on it: times are kept to years no export of a shop holds anything outside.
+_EARLIEST, _AFTER_LATEST = datetime(1900, 1, 1), datetime(3000, 1, 1)
 
 
-def timestamp(raw: pl.Expr, tz: str, common_form_only: bool = False) -> Parsed:
+def _plausible(value: pl.Expr) -> pl.Expr:
+    return pl.when(value.is_between(_EARLIEST, _AFTER_LATEST, closed="left")).then(value)
+
+
+def timestamp(raw: pl.Expr, tz: str, common_form_only: bool = False, let: Let = inline) -> Parsed:
     """Local time of `tz`: a time without offset is already local; one with an offset is converted.
 
     `common_form_only` parses just `YYYY-MM-DD HH:MM:SS` (a first, cheap pass: most exports use only that form;
@@ -87,7 +96,7 @@ def timestamp(raw: pl.Expr, tz: str, common_form_only: bool = False) -> Parsed:
     s = raw.str.strip_chars()
     fast = s.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
     if common_form_only:
-        return fast, _unless_parsed(raw, TIME_REASON)
+        return _plausible(let(fast)), _unless_parsed(raw, TIME_REASON)
     rest = _only_where_null(fast, s).str.replace_all("/", "-").str.replace("T", " ")
     offset = rest.str.extract(_OFFSET, 1)
     base = rest.str.replace(_OFFSET, "").str.strip_chars()
@@ -107,8 +116,8 @@ def timestamp(raw: pl.Expr, tz: str, common_form_only: bool = False) -> Parsed:
         .dt.convert_time_zone(tz)
         .dt.replace_time_zone(None)
     )
-    value = pl.coalesce([fast, pl.when(offset.is_null()).then(naive).otherwise(converted)])
-    return value, _unless_parsed(raw, TIME_REASON)
+    value = let(pl.coalesce([fast, pl.when(offset.is_null()).then(naive).otherwise(converted)]))
+    return _plausible(value), _unless_parsed(raw, TIME_REASON)
 
 
 def role(raw: pl.Expr, let: Let = inline) -> Parsed:
