@@ -267,6 +267,8 @@ def iso_week_monday(year: int, week: int) -> dt.date:
 
 def parse_period(text: str) -> tuple[str, str, dt.date]:
     """(label, grain, period_start)."""
+    if not (text[:4].isdigit() and 1900 <= int(text[:4]) <= 2999):
+        raise Bad("period")  # README "Values": periods of the years 1900-2999, as timestamps
     try:
         if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
             return text, "day", dt.date(*map(int, m.groups()))

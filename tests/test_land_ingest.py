@@ -242,6 +242,9 @@ REJECT_CASES = [
     ("targets", "period", "2026-W54", "not a period label"),
     ("targets", "period", "2026-Q5", "not a period label"),
     ("targets", "period", "Nov 2026", "not a period label"),
+    # "0001-Q1" was labelled "1-Q1", which broke the landed part's schema and failed the whole run
+    ("targets", "period", "0001-Q1", "not a period label"), ("targets", "period", "3000", "not a period label"),
+    ("targets", "period", "1899-W52", "not a period label"),
     ("targets", "target_sales", "-1", "negative amount"),
     ("refunds", "completed_at", "2026-11-27 09:59:59", "before requested_at"),
     ("refunds", "requested_at", "", "missing required value"),

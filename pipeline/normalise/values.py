@@ -245,8 +245,11 @@ def period(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, Callable[[pl.Expr],
         .when(grain == "quarter").then(pl.format("{}-Q{}", part("quarter", 1), part("quarter", 2)))
         .when(grain == "year").then(start.dt.strftime("%Y"))
     )
-    ok = start.is_not_null()
-    reason = _unless_parsed(raw, "not a period label (expected 2026-11-27, 2026-W48, 2026-11, 2026-Q4 or 2026)")
+    # every label starts with its four-digit year; the years of timestamps (a target of year 1 was labelled "1-Q1")
+    year = s.str.slice(0, 4).cast(pl.Int32, strict=False)
+    ok = start.is_not_null() & year.is_between(_EARLIEST.year, _AFTER_LATEST.year - 1)
+    reason = _unless_parsed(raw, "not a period label (expected 2026-11-27, 2026-W48, 2026-11, 2026-Q4 or 2026, "
+                                 "in the years 1900-2999)")
     return (
         pl.when(ok).then(label).otherwise(_NULL_TEXT),
         pl.when(ok).then(grain).otherwise(_NULL_TEXT),
