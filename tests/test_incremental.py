@@ -157,6 +157,25 @@ def test_a_session_crossing_two_nights_and_an_order_paid_the_night_after(tmp_pat
     assert [(c[0], c[5]) for c in a["conversions"]] == [("o1", "d#1"), ("o2", "c#1")]
 
 
+def test_nights_at_the_first_and_last_times_a_lake_takes_equal_one_full_run(tmp_path):
+    # README "Values": local times of 1900-2999. A night's increment reads the day before and after the times it
+    # touches; at year 1 that day was no date Python holds, and the night failed.
+    nights = [tmp_path / "n1", tmp_path / "n2"]
+    write_csv(nights[0] / "messages_1.csv", MESSAGE_HEADER, [
+        msg("1", "c", "customer", "1900-01-01 00:00:00"), msg("2", "c", "agent", "1900-01-01 00:00:07", agent="a1"),
+        msg("3", "d", "customer", "2999-12-31 23:59:00")])
+    orders_header = ["order_id", "shop_id", "customer_id", "created_at", "paid_at", "amount"]
+    write_csv(nights[1] / "orders_2.csv", orders_header, [
+        ("o1", "S1", "c", "1900-01-01 00:00:01", "1900-01-02 23:59:59", "10"),
+        ("o2", "S1", "d", "2999-12-31 23:59:30", "2999-12-31 23:59:59", "20")])
+    write_csv(nights[1] / "messages_2.csv", MESSAGE_HEADER, [
+        msg("4", "d", "agent", "2999-12-31 23:59:59", agent="a1"), msg("5", "c", "customer", "1900-01-01 00:00:08")])
+    nightly, full = nightly_and_full(tmp_path, nights, Config())
+    a = tables(nightly)
+    same(a, tables(full))
+    assert sorted((c[0], c[5]) for c in a["conversions"]) == [("o1", "c#1"), ("o2", "d#1")]
+
+
 def test_a_config_change_recomputes_everything(tmp_path):
     from datetime import timedelta
 
