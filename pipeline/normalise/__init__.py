@@ -62,8 +62,8 @@ def _parse(kind: Kind, name: str, raw: pl.Expr, tz: str, let: values.Let,
         label, grain, start, reason = values.period(raw)
         return [(name, label), ("grain", grain), ("period_start", start)], reason
     parser = {
-        "timestamp": lambda r, let: values.timestamp(r, tz, common_times, let), "role": values.role, "level": values.level,
-        "stars": values.stars, "decimal": values.decimal, "category": values.category,
+        "timestamp": lambda r, let: values.timestamp(r, tz, common_times, let), "role": values.role,
+        "level": values.level, "stars": values.stars, "decimal": values.decimal, "category": values.category,
         "flag": values.flag, "reason": values.reason,
     }.get(t, values.text if name == "content" else values.identifier)
     value, reason = parser(raw, let)

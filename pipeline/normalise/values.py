@@ -79,8 +79,8 @@ def _only_where_null(done: pl.Expr, text: pl.Expr) -> pl.Expr:
 
 TIME_REASON = ("not a timestamp (expected YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS or ISO 8601 with optional offset, "
                "in the years 1900-2999)")
-# A time of year 1 or 9999 parses, but a day before or after it is no date Python can hold, and the nightly
-# increment's day arithmetic failed on it: times are kept to years no export of a shop holds anything outside.
+# A time of year 1 or 9999 parses, but the day before or after it is no date Python can hold, and the nightly
+# increment's day arithmetic failed on it. Outside these years an export's time is a placeholder, not a time.
 _EARLIEST, _AFTER_LATEST = datetime(1900, 1, 1), datetime(3000, 1, 1)
 
 
@@ -245,7 +245,8 @@ def period(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, Callable[[pl.Expr],
         .when(grain == "quarter").then(pl.format("{}-Q{}", part("quarter", 1), part("quarter", 2)))
         .when(grain == "year").then(start.dt.strftime("%Y"))
     )
-    # every label starts with its four-digit year; the years of timestamps (a target of year 1 was labelled "1-Q1")
+    # the years timestamps may have (every label starts with its four-digit year): a target for 0001-Q1 was
+    # labelled "1-Q1", which the landed part's schema refused
     year = s.str.slice(0, 4).cast(pl.Int32, strict=False)
     ok = start.is_not_null() & year.is_between(_EARLIEST.year, _AFTER_LATEST.year - 1)
     reason = _unless_parsed(raw, "not a period label (expected 2026-11-27, 2026-W48, 2026-11, 2026-Q4 or 2026, "
