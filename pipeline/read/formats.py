@@ -334,7 +334,7 @@ def _open_jsonl(path: Path) -> RawTable:
     """One JSON object per line; blank lines are skipped. Values as text: strings as they are, numbers, booleans
     and nested values as JSON text. A line that is not a JSON object is a ReadError naming the line."""
     def fail(e: Exception) -> NoReturn:
-        bad = _bad_json_line(path)
+        _, bad = _objects_of(path)
         if bad is not None:
             raise ReadError(path, f"not a JSON object: {bad[1]}", line=bad[0]) from None
         raise ReadError(path, f"cannot parse: {_first_line(e)}") from None
@@ -346,7 +346,9 @@ def _open_jsonl(path: Path) -> RawTable:
             return _empty(path, "utf-8", "jsonl")
         # Polars infers a type per key and fails where a key holds a list on one line and an object on another
         # (no supertype). The values are read as text anyway: only the keys are needed, taken line by line.
-        keys = _keys_of(path) or fail(e)
+        keys, bad = _objects_of(path)
+        if bad is not None or not keys:
+            fail(e)
     if not keys:
         return _empty(path, "utf-8", "jsonl")
     names = column_names(path, keys)
@@ -370,29 +372,15 @@ def _open_jsonl(path: Path) -> RawTable:
     return RawTable(path, frame, "utf-8", "jsonl")
 
 
-def _keys_of(path: Path) -> list[str] | None:
-    """Every key of the file's objects in the order first seen; None when a line is not a JSON object."""
-    keys: dict[str, None] = {}
-    with open(path, "rb") as f:
-        for text in f:
-            if not text.strip():
-                continue
-            try:
-                value = json.loads(text)
-            except ValueError:
-                return None
-            if not isinstance(value, dict):
-                return None
-            keys.update(dict.fromkeys(value))
-    return list(keys)
-
-
 def _has_content(path: Path) -> bool:
     with open(path, "rb") as f:
         return any(text.strip() for text in f)
 
 
-def _bad_json_line(path: Path) -> tuple[int, str] | None:
+def _objects_of(path: Path) -> tuple[list[str], tuple[int, str] | None]:
+    """The keys of the file's JSON objects in the order first seen, and the first line (number, why) that is not a
+    JSON object, or None when every non-blank line is one."""
+    keys: dict[str, None] = {}
     with open(path, "rb") as f:
         for number, text in enumerate(f, 1):
             if not text.strip():
@@ -400,7 +388,8 @@ def _bad_json_line(path: Path) -> tuple[int, str] | None:
             try:
                 value = json.loads(text)
             except ValueError as e:  # includes UnicodeDecodeError
-                return number, str(e)
+                return list(keys), (number, str(e))
             if not isinstance(value, dict):
-                return number, f"a JSON {type(value).__name__}, not an object"
-    return None
+                return list(keys), (number, f"a JSON {type(value).__name__}, not an object")
+            keys.update(dict.fromkeys(value))
+    return list(keys), None
